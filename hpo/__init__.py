@@ -1,0 +1,44 @@
+"""hpo: Optuna's define-by-run API, distributed over Celery workers with a coordinator and a SQL store.
+
+Moving from Optuna means changing the import: ``import hpo as optuna``.
+"""
+
+from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, study, trial
+from hpo.exceptions import TrialPruned
+from hpo.study import (
+    Study,
+    copy_study,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+    load_study,
+)
+from hpo.trial import FixedTrial, Trial, TrialState, create_trial
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FixedTrial",
+    "Study",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "__version__",
+    "copy_study",
+    "create_study",
+    "create_trial",
+    "delete_study",
+    "distributions",
+    "exceptions",
+    "get_all_study_names",
+    "get_all_study_summaries",
+    "load_study",
+    "logging",
+    "pruners",
+    "samplers",
+    "search_space",
+    "storage",
+    "study",
+    "trial",
+]

@@ -1,0 +1,22 @@
+"""The pruner interface."""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING
+
+from hpo.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    from hpo.study import Study
+
+
+class BasePruner(abc.ABC):
+    """Decides, from a running trial's intermediate values, whether to stop it early."""
+
+    @abc.abstractmethod
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        """True to prune ``trial`` now. Called by ``Trial.should_prune`` after ``report``."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

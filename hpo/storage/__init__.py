@@ -1,0 +1,32 @@
+"""Storages: where studies and trials are kept (in memory, or SQL through SQLAlchemy)."""
+
+from __future__ import annotations
+
+from hpo.storage._base import BaseStorage
+from hpo.storage._in_memory import InMemoryStorage
+
+__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "get_storage"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RDBStorage":  # imported lazily: SQLAlchemy costs start-up time
+        from hpo.storage._sql import RDBStorage
+
+        return RDBStorage
+    raise AttributeError(name)
+
+
+def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
+    """A storage from a URL (``sqlite:///...``, ``postgresql+psycopg://...``), an object, or None (memory)."""
+    if storage is None:
+        return InMemoryStorage()
+    if isinstance(storage, BaseStorage):
+        return storage
+    if isinstance(storage, str):
+        from hpo.storage._sql import RDBStorage
+
+        return RDBStorage(storage)
+    raise TypeError(
+        f"storage must be a URL string, a BaseStorage or None, got {type(storage).__name__}. "
+        "Example: storage='sqlite:///hpo.db'."
+    )

@@ -1,0 +1,47 @@
+"""Read-only descriptions of studies, as listed by storages and ``get_all_study_summaries``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+from hpo.study._study_direction import StudyDirection
+from hpo.trial import FrozenTrial
+
+
+@dataclasses.dataclass
+class FrozenStudy:
+    """A study's name, directions and attributes."""
+
+    study_name: str
+    directions: list[StudyDirection]
+    user_attrs: dict[str, Any]
+    system_attrs: dict[str, Any]
+    study_id: int
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) > 1:
+            raise RuntimeError("This study has several directions; use `directions` instead.")
+        return self.directions[0]
+
+
+@dataclasses.dataclass
+class StudySummary:
+    """A study with its trial count, start time and best trial."""
+
+    study_name: str
+    directions: list[StudyDirection]
+    best_trial: FrozenTrial | None
+    user_attrs: dict[str, Any]
+    system_attrs: dict[str, Any]
+    n_trials: int
+    datetime_start: datetime.datetime | None
+    study_id: int
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) > 1:
+            raise RuntimeError("This study has several directions; use `directions` instead.")
+        return self.directions[0]

@@ -1,0 +1,151 @@
+"""``Study.optimize``: a loop of ask, run the objective, tell, in one or several threads."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gc
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hpo import logging
+from hpo.exceptions import TrialPruned
+from hpo.study._tell import tell
+from hpo.trial import FrozenTrial, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hpo.study._study import Study
+
+_logger = logging.get_logger(__name__)
+
+ObjectiveFuncType = Callable[[Trial], "float | Sequence[float]"]
+CallbackType = Callable[["Study", FrozenTrial], None]
+
+
+class _Budget:
+    """How many more trials this ``optimize`` call may start, and until when; shared by its threads."""
+
+    def __init__(self, n_trials: int | None, timeout: float | None) -> None:
+        self._left = n_trials
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._lock = threading.Lock()
+        self.started_at = time.monotonic()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                return False
+            if self._left is None:
+                return True
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
+class _ProgressBar:
+    def __init__(self, enabled: bool, n_trials: int | None, timeout: float | None) -> None:
+        self._bar = None
+        self._by_time = n_trials is None and timeout is not None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            total = n_trials if n_trials is not None else timeout
+            unit = "s" if self._by_time else "trial"
+            self._bar = tqdm(total=total, unit=unit, bar_format=None if not self._by_time else "{l_bar}{bar}{r_bar}")
+
+    def update(self, study: Study, budget: _Budget) -> None:
+        if self._bar is None:
+            return
+        if self._by_time:
+            self._bar.n = min(time.monotonic() - budget.started_at, self._bar.total)
+            self._bar.refresh()
+        else:
+            self._bar.update(1)
+        if len(study.directions) == 1:
+            try:
+                best = study.best_trial
+            except ValueError:
+                return
+            self._bar.set_description(f"Best trial: {best.number}. Best value: {best.values[0]:.6g}")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def optimize(
+    study: Study,
+    func: ObjectiveFuncType,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Iterable[type[Exception]] | type[Exception],
+    callbacks: Iterable[CallbackType] | None,
+    gc_after_trial: bool,
+    show_progress_bar: bool,
+) -> None:
+    """Run trials until ``n_trials`` are done in this call, ``timeout`` seconds pass, or ``study.stop()``."""
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
+        raise ValueError(f"n_trials must be a non-negative integer or None, got {n_trials!r}.")
+    if timeout is not None and not timeout >= 0:
+        raise ValueError(f"timeout must be a non-negative number of seconds or None, got {timeout!r}.")
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (one per CPU), got {n_jobs!r}.")
+    catch_tuple = (catch,) if isinstance(catch, type) else tuple(catch)
+    callbacks = list(callbacks or [])
+    budget = _Budget(n_trials, timeout)
+    progress = _ProgressBar(show_progress_bar, n_trials, timeout)
+    study._stop_flag = False
+    study._optimizing = True
+
+    def loop() -> None:
+        while not study._stop_flag and budget.take():
+            frozen = run_trial(study, func, catch_tuple)
+            progress.update(study, budget)
+            for callback in callbacks:
+                callback(study, frozen)
+            if gc_after_trial:
+                gc.collect()
+
+    try:
+        if n_jobs == 1:
+            loop()
+        else:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=n_jobs) as executor:
+                futures = [executor.submit(loop) for _ in range(n_jobs)]
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        future.result()
+                finally:
+                    study._stop_flag = True
+    finally:
+        study._optimizing = False
+        progress.close()
+
+
+def run_trial(study: Study, func: ObjectiveFuncType, catch: tuple[type[Exception], ...]) -> FrozenTrial:
+    """Ask for a trial, run ``func`` on it and tell the outcome. Re-raise errors not in ``catch``."""
+    trial = study.ask()
+    error: BaseException | None = None
+    values: Any = None
+    state: TrialState | None = None
+    fail_reason: str | None = None
+    try:
+        values = func(trial)
+    except TrialPruned:
+        state = TrialState.PRUNED
+    except (Exception, KeyboardInterrupt) as e:
+        error, state = e, TrialState.FAIL
+        fail_reason = f"{e!r}\n{traceback.format_exc()}"
+    if state is None:
+        state = TrialState.COMPLETE  # tell() validates the values and ends the trial FAIL if they are bad.
+    frozen = tell(study, trial, values, state, fail_reason=fail_reason)
+    if error is not None and not isinstance(error, catch):
+        raise error
+    return frozen

@@ -1,0 +1,211 @@
+"""``Study``: ask/tell over a storage, with ``optimize`` as a loop on top."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Container, Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from hpo.distributions import BaseDistribution
+from hpo.pruners import BasePruner
+from hpo.samplers import BaseSampler
+from hpo.storage import BaseStorage, get_storage
+from hpo.study import _dataframe, _optimize, _tell
+from hpo.study._multi_objective import pareto_front_trials
+from hpo.study._study_direction import StudyDirection
+from hpo.trial import FrozenTrial, Trial, TrialState
+from hpo.trial._trial import FIXED_PARAMS_KEY
+
+
+class Study:
+    """A named optimization task in a storage: its direction(s), sampler, pruner and trials.
+
+    Create one with :func:`hpo.create_study` or :func:`hpo.load_study`. The same ask/tell
+    methods serve in-process :meth:`optimize` and the distributed coordinator.
+    """
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: str | BaseStorage | None,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+    ) -> None:
+        from hpo.pruners import MedianPruner
+        from hpo.samplers import default_sampler
+
+        self.study_name = study_name
+        self._storage = get_storage(storage)
+        self._study_id = self._storage.get_study_id_from_name(study_name)
+        self._directions = self._storage.get_study_directions(self._study_id)
+        self.sampler = sampler if sampler is not None else default_sampler(len(self._directions))
+        self.pruner = pruner if pruner is not None else MedianPruner()
+        self._stop_flag = False
+        self._optimizing = False
+
+    def __repr__(self) -> str:
+        return f"Study(study_name={self.study_name!r}, directions={self._directions})"
+
+    # --- directions ---------------------------------------------------------------------------
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self._directions) > 1:
+            raise RuntimeError("This study has several directions; use `directions` instead of `direction`.")
+        return self._directions[0]
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        return list(self._directions)
+
+    # --- trials -------------------------------------------------------------------------------
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self.get_trials(deepcopy=True)
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """All trials sorted by number; with ``deepcopy=False`` treat them as read-only."""
+        return self._storage.get_all_trials(self._study_id, deepcopy=deepcopy, states=states)
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best COMPLETE trial; ``ValueError`` when there is none yet."""
+        if len(self._directions) > 1:
+            raise RuntimeError("A multi-objective study has no single best trial; use `best_trials`.")
+        return self._storage.get_best_trial(self._study_id)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return self.best_trial.params
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front of COMPLETE trials (the best trial, for a single objective)."""
+        trials = self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return copy.deepcopy(pareto_front_trials(trials, self._directions))
+
+    def trials_dataframe(
+        self, attrs: tuple[str, ...] = _dataframe.DEFAULT_ATTRS, multi_index: bool = False
+    ) -> pd.DataFrame:
+        """The trials as a DataFrame: ``number``, ``value``, ``params_<name>``, ``state`` ..."""
+        return _dataframe.trials_dataframe(self, attrs, multi_index)
+
+    # --- ask / tell ---------------------------------------------------------------------------
+    def ask(self, fixed_distributions: dict[str, BaseDistribution] | None = None) -> Trial:
+        """Start a trial (an enqueued one first) and return it; ``fixed_distributions`` are suggested now."""
+        trial_id = self._pop_waiting_trial_id()
+        if trial_id is None:
+            trial_id = self._storage.create_new_trial(self._study_id)
+        trial = Trial(self, trial_id)
+        for name, distribution in (fixed_distributions or {}).items():
+            trial._suggest(name, distribution)
+        return trial
+
+    def tell(
+        self,
+        trial: Trial | int,
+        values: float | Sequence[float] | None = None,
+        state: TrialState | None = None,
+        skip_if_finished: bool = False,
+    ) -> FrozenTrial:
+        """Finish a trial from :meth:`ask` with its value(s), or with ``state`` PRUNED or FAIL."""
+        return _tell.tell(self, trial, values, state, skip_if_finished)
+
+    def _pop_waiting_trial_id(self) -> int | None:
+        for trial in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.WAITING,)):
+            if self._storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                return trial._trial_id
+        return None
+
+    def optimize(
+        self,
+        func: _optimize.ObjectiveFuncType,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[Exception]] | type[Exception] = (),
+        callbacks: Iterable[_optimize.CallbackType] | None = None,
+        gc_after_trial: bool = False,
+        show_progress_bar: bool = False,
+    ) -> None:
+        """Run ``func`` on new trials until ``n_trials`` (counted in this call) or ``timeout`` seconds.
+
+        Exceptions from ``func`` end the trial FAIL and stop the loop unless listed in ``catch``.
+        With ``n_jobs > 1`` trials run in threads. To share one trial budget among processes, use
+        :class:`hpo.study.MaxTrialsCallback`, or ``hpo.submit_study`` for distributed runs.
+        """
+        _optimize.optimize(
+            self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial, show_progress_bar
+        )
+
+    def stop(self) -> None:
+        """Let running trials finish, then return from :meth:`optimize`."""
+        if not self._optimizing:
+            raise RuntimeError("Study.stop() works only inside optimize(), e.g. from an objective or callback.")
+        self._stop_flag = True
+
+    # --- adding trials ------------------------------------------------------------------------
+    def enqueue_trial(
+        self, params: dict[str, Any], user_attrs: dict[str, Any] | None = None, skip_if_exists: bool = False
+    ) -> None:
+        """Make the next trial use ``params`` (other parameters are sampled as usual)."""
+        if skip_if_exists and self._has_trial_with_params(params):
+            return
+        template = FrozenTrial(
+            number=-1,
+            state=TrialState.WAITING,
+            value=None,
+            datetime_start=None,
+            datetime_complete=None,
+            params={},
+            distributions={},
+            user_attrs=dict(user_attrs or {}),
+            system_attrs={FIXED_PARAMS_KEY: dict(params)},
+            intermediate_values={},
+            trial_id=-1,
+        )
+        self._storage.create_new_trial(self._study_id, template_trial=template)
+
+    def _has_trial_with_params(self, params: dict[str, Any]) -> bool:
+        for trial in self.get_trials(deepcopy=False):
+            known = trial.params if trial.state != TrialState.WAITING else trial.system_attrs.get(FIXED_PARAMS_KEY, {})
+            if all(name in known and known[name] == value for name, value in params.items()):
+                return True
+        return False
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Store a finished trial made with :func:`hpo.trial.create_trial` (e.g. a known good point)."""
+        trial._validate()
+        if trial.values is not None and len(trial.values) != len(self._directions):
+            raise ValueError(
+                f"The trial has {len(trial.values)} values but the study has {len(self._directions)} directions."
+            )
+        self._storage.create_new_trial(self._study_id, template_trial=trial)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        for trial in trials:
+            self.add_trial(trial)
+
+    # --- attributes ---------------------------------------------------------------------------
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return self._storage.get_study_user_attrs(self._study_id)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._storage.set_study_user_attr(self._study_id, key, value)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return self._storage.get_study_system_attrs(self._study_id)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self._storage.set_study_system_attr(self._study_id, key, value)

@@ -1,0 +1,138 @@
+"""Ending a trial: validating what the objective returned, storing it, logging it."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hpo import logging
+from hpo.exceptions import UpdateFinishedTrialError
+from hpo.trial import FrozenTrial, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hpo.study._study import Study
+
+_logger = logging.get_logger(__name__)
+
+FAIL_REASON_KEY = "fail_reason"
+
+
+def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None]:
+    """Turn an objective's return value into floats, or explain why it is not acceptable."""
+    expected = "a float" if n_objectives == 1 else f"a sequence of {n_objectives} floats"
+    if values is None:
+        return None, f"The objective returned None; it must return {expected}."
+    if isinstance(values, (str, bytes)):
+        return None, f"The objective returned the string {values!r}; it must return {expected}."
+    if isinstance(values, Sequence) or (hasattr(values, "__len__") and getattr(values, "ndim", 1) > 0):
+        seq = list(values)
+    else:
+        seq = [values]
+    if len(seq) != n_objectives:
+        return None, (
+            f"The objective returned {len(seq)} value(s) {seq!r} but the study has {n_objectives} "
+            f"direction(s); it must return {expected}."
+        )
+    floats = []
+    for v in seq:
+        if isinstance(v, (str, bytes)):
+            return None, f"The objective returned the string {v!r}; it must return {expected}."
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return None, f"The objective returned {v!r} of type {type(v).__name__}, not {expected}."
+        if math.isnan(f):
+            return None, f"The objective returned NaN ({seq!r}); it must return {expected} that is not NaN."
+        floats.append(f)
+    return floats, None
+
+
+def tell(
+    study: Study,
+    trial: Trial | int,
+    values: float | Sequence[float] | None = None,
+    state: TrialState | None = None,
+    skip_if_finished: bool = False,
+    fail_reason: str | None = None,
+) -> FrozenTrial:
+    """Finish ``trial`` (a :class:`Trial` or a trial number) with ``values`` or ``state``.
+
+    Invalid values end the trial FAIL with the reason stored in its ``fail_reason`` system attr,
+    and the study goes on. A finished trial raises :class:`UpdateFinishedTrialError`.
+    """
+    storage = study._storage
+    if isinstance(trial, Trial):
+        trial_id = trial._trial_id
+        frozen = trial._frozen_copy()
+        frozen.state = storage.get_trial(trial_id).state
+    elif isinstance(trial, int) and not isinstance(trial, bool):
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, trial)
+        frozen = storage.get_trial(trial_id)
+    else:
+        raise TypeError(f"tell() takes a Trial or a trial number, got {type(trial).__name__} {trial!r}.")
+
+    if state is None:
+        if values is None:
+            raise ValueError(
+                "tell() got neither values nor state. Pass the objective's value(s), or "
+                "state=TrialState.PRUNED / TrialState.FAIL."
+            )
+        state = TrialState.COMPLETE
+    if state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+        raise ValueError(f"tell() can only finish a trial as COMPLETE, PRUNED or FAIL, not {state.name}.")
+    if frozen.state.is_finished():
+        if skip_if_finished:
+            _logger.info(f"Trial {frozen.number} is already finished; tell() skipped it.")
+            return copy.deepcopy(frozen)
+        raise UpdateFinishedTrialError(
+            f"Trial {frozen.number} is already finished ({frozen.state.name}); tell() cannot change it. "
+            "Pass skip_if_finished=True to ignore finished trials."
+        )
+
+    n_objectives = len(study.directions)
+    told: list[float] | None = None
+    if state == TrialState.COMPLETE:
+        told, reason = check_values(values, n_objectives)
+        if reason is not None:
+            state, fail_reason = TrialState.FAIL, reason
+    elif state == TrialState.PRUNED:
+        if values is not None:
+            told, _ = check_values(values, n_objectives)
+        elif n_objectives == 1 and frozen.last_step is not None:
+            last = frozen.intermediate_values[frozen.last_step]
+            told = None if math.isnan(last) else [last]
+    if state == TrialState.FAIL and fail_reason is not None:
+        storage.set_trial_system_attr(trial_id, FAIL_REASON_KEY, fail_reason)
+        frozen.system_attrs = {**frozen.system_attrs, FAIL_REASON_KEY: fail_reason}
+
+    try:
+        study.sampler.after_trial(study, frozen, state, told)
+    finally:
+        storage.set_trial_state_values(trial_id, state, told)
+    finished = storage.get_trial(trial_id)
+    _log_finished(study, finished, fail_reason)
+    return finished
+
+
+def _log_finished(study: Study, trial: FrozenTrial, fail_reason: str | None) -> None:
+    if trial.state == TrialState.FAIL:
+        _logger.warning(
+            f"Trial {trial.number} failed with parameters: {trial.params} because of the following error: "
+            f"{fail_reason}"
+        )
+        return
+    if trial.state == TrialState.PRUNED:
+        _logger.info(f"Trial {trial.number} pruned. ")
+        return
+    if not _logger.isEnabledFor(logging.INFO):
+        return
+    if len(study.directions) > 1:
+        _logger.info(f"Trial {trial.number} finished with values: {trial.values} and parameters: {trial.params}.")
+        return
+    best = study.best_trial
+    _logger.info(
+        f"Trial {trial.number} finished with value: {trial.values[0]} and parameters: {trial.params}. "
+        f"Best is trial {best.number} with value: {best.values[0]}."
+    )
