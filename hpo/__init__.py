@@ -5,6 +5,8 @@ Moving from Optuna means changing the import: ``import hpo as optuna``.
 
 from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, study, trial
 from hpo.exceptions import TrialPruned
+from hpo.objectives import objective
+from hpo.submit import StudyHandle, submit_study
 from hpo.study import (
     Study,
     copy_study,
@@ -21,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FixedTrial",
     "Study",
+    "StudyHandle",
     "Trial",
     "TrialPruned",
     "TrialState",
@@ -35,10 +38,12 @@ __all__ = [
     "get_all_study_summaries",
     "load_study",
     "logging",
+    "objective",
     "pruners",
     "samplers",
     "search_space",
     "storage",
     "study",
+    "submit_study",
     "trial",
 ]

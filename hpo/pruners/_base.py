@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from hpo import specs
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
 
 class BasePruner(abc.ABC):
     """Decides, from a running trial's intermediate values, whether to stop it early."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs.record_init_args(cls)  # lets the instance travel as a JSON spec
 
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution
+from hpo import specs
 from hpo.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ class BaseSampler(abc.ABC):
     objective asks for it. :meth:`before_trial` and :meth:`after_trial` bracket every trial.
     The same sampler object serves in-process ``optimize()`` and the distributed coordinator.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs.record_init_args(cls)  # lets the instance travel as a JSON spec
 
     @abc.abstractmethod
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:

@@ -222,6 +222,27 @@ class InMemoryStorage(BaseStorage):
                 trials = [t for t in trials if t.state in states]
             return copy.deepcopy(trials) if deepcopy else list(trials)
 
+    # --- adopting data from another storage (the coordinator's in-memory view of SQL) -------------
+    def adopt_study(self, study: FrozenStudy) -> None:
+        """Hold ``study`` under its own id (no trials yet), e.g. to mirror a SQL study in memory."""
+        with self._lock:
+            info = _StudyInfo(study.study_name, list(study.directions))
+            info.user_attrs = copy.deepcopy(study.user_attrs)
+            info.system_attrs = copy.deepcopy(study.system_attrs)
+            self._studies[study.study_id] = info
+            self._study_name_to_id[study.study_name] = study.study_id
+
+    def adopt_trial(self, study_id: int, trial: FrozenTrial) -> None:
+        """Append ``trial`` with its own id; its number must be the next one of the study."""
+        with self._lock:
+            study = self._study(study_id)
+            if trial.number != len(study.trials):
+                raise ValueError(f"Trial number {trial.number} is not the next one ({len(study.trials)}).")
+            for name, dist in trial.distributions.items():
+                self._check_and_record_distribution(study, name, dist)
+            study.trials.append(trial)
+            self._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
+
     # --- helpers ------------------------------------------------------------------------------
     def _study(self, study_id: int) -> _StudyInfo:
         if study_id not in self._studies:

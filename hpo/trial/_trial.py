@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
 from hpo.trial._base import BaseTrial
-from hpo.trial._frozen import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -28,17 +27,40 @@ class Trial(BaseTrial):
     def __init__(self, study: Study, trial_id: int) -> None:
         self.study = study
         self._trial_id = trial_id
+        study.sampler.before_trial(study, study._storage.get_trial(trial_id))
+        # Read after before_trial: the sampler may have stored system attrs (e.g. GridSampler's grid id).
         self._frozen = study._storage.get_trial(trial_id)
         self._fixed_params: dict[str, Any] = self._frozen.system_attrs.get(FIXED_PARAMS_KEY, {})
-        study.sampler.before_trial(study, self._frozen)
         self.relative_search_space = study.sampler.infer_relative_search_space(study, self._frozen)
         self.relative_params = study.sampler.sample_relative(study, self._frozen, self.relative_search_space)
+
+    @classmethod
+    def resume(
+        cls, study: Study, trial_id: int, relative_search_space: dict[str, BaseDistribution], relative_params: dict[str, Any]
+    ) -> Trial:
+        """Re-attach to a running trial whose relative parameters were already sampled (no sampler call)."""
+        trial = cls.__new__(cls)
+        trial.study = study
+        trial._trial_id = trial_id
+        trial._frozen = study._storage.get_trial(trial_id)
+        trial._fixed_params = trial._frozen.system_attrs.get(FIXED_PARAMS_KEY, {})
+        trial.relative_search_space = relative_search_space
+        trial.relative_params = relative_params
+        return trial
 
     # --- define-by-run ------------------------------------------------------------------------
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
         trial = self._frozen
         if name in trial.distributions:
             check_distribution_compatibility(trial.distributions[name], distribution)
+            if trial.distributions[name] != distribution:
+                warnings.warn(
+                    f"Parameter {name!r} was suggested again with {distribution!r} instead of "
+                    f"{trial.distributions[name]!r}; the first value is returned. Suggest it with the same "
+                    "arguments, or use another name.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
             return trial.params[name]
         if name in self._fixed_params:
             value = self._fixed_params[name]
@@ -75,22 +97,7 @@ class Trial(BaseTrial):
     # --- pruning ------------------------------------------------------------------------------
     def report(self, value: float, step: int) -> None:
         """Record ``value`` at ``step`` (an integer >= 0) for the pruner; a repeated step is ignored."""
-        if len(self.study.directions) > 1:
-            raise NotImplementedError(
-                "Trial.report is not supported for multi-objective studies: pruners need one value."
-            )
-        try:
-            value = float(value)
-        except (TypeError, ValueError) as e:
-            raise TypeError(
-                f"The reported value must be a float (or convertible to one), got {type(value).__name__} "
-                f"{value!r}."
-            ) from e
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-            raise TypeError(f"The step must be an integer, got {type(step).__name__} {step!r}.")
-        step = int(step)
-        if step < 0:
-            raise ValueError(f"The step must be >= 0, got {step}.")
+        value, step = validate_report(value, step, len(self.study.directions))
         if step in self._frozen.intermediate_values:
             warnings.warn(
                 f"The reported value is ignored because step {step} was already reported.",
@@ -142,10 +149,24 @@ class Trial(BaseTrial):
     def datetime_start(self) -> datetime.datetime | None:
         return self._frozen.datetime_start
 
-    def _frozen_copy(self) -> FrozenTrial:
-        return copy.deepcopy(self._frozen)
-
 
 def _single_internal_value(distribution: BaseDistribution) -> float:
     """The only value of a single-valued distribution: ``low``, or index 0 of one choice."""
     return float(getattr(distribution, "low", 0))
+
+
+def validate_report(value: Any, step: Any, n_objectives: int) -> tuple[float, int]:
+    """Check ``report(value, step)`` arguments; return them as float and int."""
+    if n_objectives > 1:
+        raise NotImplementedError("Trial.report is not supported for multi-objective studies: pruners need one value.")
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"The reported value must be a float (or convertible to one), got {type(value).__name__} {value!r}."
+        ) from e
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise TypeError(f"The step must be an integer, got {type(step).__name__} {step!r}.")
+    if step < 0:
+        raise ValueError(f"The step must be >= 0, got {step}.")
+    return value, int(step)

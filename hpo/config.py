@@ -1,0 +1,85 @@
+"""Settings shared by the coordinator, the workers and clients: environment first, then a config file.
+
+Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_MODULES``
+(comma-separated), ``HPO_GPUS`` (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
+``HPO_CONFIG_FILE`` (a JSON or TOML file with the same keys in lower case, without ``HPO_``).
+Without a broker URL, the embedded Redis of a running ``hpo run --workers`` stack is used if
+its state file exists (``$HPO_HOME/stack.json``), else ``redis://127.0.0.1:6379/0``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+def hpo_home(env: Mapping[str, str] = os.environ) -> pathlib.Path:
+    return pathlib.Path(env.get("HPO_HOME", pathlib.Path.home() / ".hpo"))
+
+
+def stack_state_file(env: Mapping[str, str] = os.environ) -> pathlib.Path:
+    return hpo_home(env) / "stack.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    broker_url: str
+    storage_url: str | None
+    objective_modules: tuple[str, ...]
+    gpus: tuple[str, ...] | None
+    reply_timeout_s: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        file_values = _read_config_file(env.get("HPO_CONFIG_FILE"))
+
+        def get(key: str) -> Any:
+            return env.get("HPO_" + key.upper(), file_values.get(key))
+
+        return cls(
+            broker_url=get("broker_url") or _embedded_broker_url(env) or DEFAULT_BROKER_URL,
+            storage_url=get("storage_url") or None,
+            objective_modules=_split(get("objective_modules")) or (),
+            gpus=_split(get("gpus")),
+            reply_timeout_s=float(get("reply_timeout") or 120.0),
+        )
+
+
+def _split(value: Any) -> tuple[str, ...] | None:
+    if value is None or value == "":
+        return None
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(v).strip() for v in items if str(v).strip())
+
+
+def _read_config_file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
+    text = file.read_text()
+    if file.suffix == ".toml":
+        import tomllib
+
+        return tomllib.loads(text)
+    try:
+        loaded = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"HPO_CONFIG_FILE {path} is not valid JSON (use .toml for TOML): {e}.") from e
+    if not isinstance(loaded, dict):
+        raise ValueError(f"HPO_CONFIG_FILE {path} must hold a JSON object.")
+    return loaded
+
+
+def _embedded_broker_url(env: Mapping[str, str]) -> str | None:
+    try:
+        return json.loads(stack_state_file(env).read_text())["broker_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

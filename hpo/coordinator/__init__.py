@@ -1,0 +1,25 @@
+"""The coordinator: ``hpo coordinator start`` hosts every submitted study (see :class:`Coordinator`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import sys
+
+from hpo.config import Settings
+from hpo.coordinator._coordinator import Coordinator
+
+__all__ = ["Coordinator", "serve"]
+
+
+def serve(storage_url: str | None = None, broker_url: str | None = None) -> None:
+    """Run a coordinator until SIGINT or SIGTERM; arguments override ``HPO_STORAGE_URL``/``HPO_BROKER_URL``."""
+    settings = Settings.from_env()
+    settings = dataclasses.replace(
+        settings, storage_url=storage_url or settings.storage_url, broker_url=broker_url or settings.broker_url
+    )
+    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s", stream=sys.stderr)
+    coordinator = Coordinator(settings)
+    signal.signal(signal.SIGTERM, lambda *_: coordinator._stop.set())
+    coordinator.serve_forever()

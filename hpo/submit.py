@@ -1,0 +1,171 @@
+"""Submitting studies to the coordinator: ``hpo.submit_study`` and the handle it returns."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from hpo import specs, wire
+from hpo.config import Settings
+from hpo.exceptions import DuplicatedStudyError, HpoError, StudyNotFoundError
+from hpo.objectives import registered
+from hpo.pruners import BasePruner
+from hpo.samplers import BaseSampler
+from hpo.study import Study, load_study
+from hpo.study._study_direction import StudyDirection
+
+_ERROR_TYPES: dict[str, type[Exception]] = {
+    "DuplicatedStudyError": DuplicatedStudyError,
+    "ValueError": ValueError,
+    "SpecError": specs.SpecError,
+    "KeyError": StudyNotFoundError,
+    "StudyNotFoundError": StudyNotFoundError,
+}
+
+
+class CoordinatorUnavailableError(HpoError):
+    """No coordinator answers on the broker."""
+
+
+class StudyFailedError(HpoError):
+    """The coordinator ended a submitted study with an error."""
+
+
+class _ControlClient:
+    def __init__(self, broker_url: str, timeout_s: float) -> None:
+        self.broker_url = broker_url
+        self._client = redis.Redis.from_url(broker_url)
+        self._timeout_s = timeout_s
+
+    def request(self, message: wire.Submit | wire.Cancel | wire.Status) -> dict[str, Any]:
+        try:
+            alive = self._client.exists(wire.coordinator_key())
+        except redis.RedisError as e:
+            raise CoordinatorUnavailableError(f"Cannot reach the broker at {self.broker_url}: {e}.") from e
+        if not alive:
+            raise CoordinatorUnavailableError(
+                f"No coordinator is running on {self.broker_url}. Start one with `hpo coordinator start`, "
+                "or run everything locally with `hpo run FILE:FUNCTION --workers K`."
+            )
+        self._client.xadd(wire.CONTROL, {"m": message.to_json()})
+        popped = self._client.blpop([wire.reply_key(message.request_id)], timeout=self._timeout_s)
+        if popped is None:
+            raise CoordinatorUnavailableError(f"The coordinator did not answer within {self._timeout_s:g} s.")
+        reply = wire.parse(popped[1], wire.ControlReply)
+        if not reply.ok:
+            raise _ERROR_TYPES.get(reply.error_type or "", HpoError)(reply.error)
+        return reply.body
+
+
+class StudyHandle:
+    """A submitted study: ``wait()``, ``status()``, ``cancel()`` and the usual ``study``."""
+
+    def __init__(self, study_name: str, storage_url: str | None, control: _ControlClient) -> None:
+        self.study_name = study_name
+        self._storage_url = storage_url
+        self._control = control
+
+    def __repr__(self) -> str:
+        return f"StudyHandle(study_name={self.study_name!r})"
+
+    def status(self) -> dict[str, Any]:
+        """``status`` (running, done, cancelled, error), ``n_trials``, ``n_finished``, ``n_running``, best value."""
+        return self._control.request(wire.Status(request_id=uuid.uuid4().hex, study_name=self.study_name))
+
+    def cancel(self) -> dict[str, Any]:
+        """Publish no more trials; queued ones end FAIL, running ones are pruned at their next report."""
+        return self._control.request(wire.Cancel(request_id=uuid.uuid4().hex, study_name=self.study_name))
+
+    def wait(self, progress: bool = True, timeout: float | None = None, poll_s: float = 0.2) -> Study:
+        """Block until the study ends; return it. Raises :class:`StudyFailedError` if it ended in error."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = None
+        try:
+            while True:
+                status = self.status()
+                if progress:
+                    if bar is None:
+                        from tqdm.auto import tqdm
+
+                        bar = tqdm(total=status["n_trials"], unit="trial", desc=self.study_name)
+                    bar.n = status.get("n_finished", bar.n)
+                    if status.get("best_value") is not None:
+                        bar.set_description(f"Best trial: {status['best_number']}. Best value: {status['best_value']:.6g}")
+                    bar.refresh()
+                if status["status"] == "error":
+                    raise StudyFailedError(f"Study {self.study_name!r} failed: {status.get('error')}")
+                if status["status"] != "running":
+                    return self.study
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(f"Study {self.study_name!r} still runs after {timeout} s.")
+                time.sleep(poll_s)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    @property
+    def study(self) -> Study:
+        """The study in SQL (read-only use: the coordinator is its writer)."""
+        if not self._storage_url:
+            raise ValueError(
+                "No storage URL is known to read the study: pass storage= to submit_study or set HPO_STORAGE_URL."
+            )
+        return load_study(study_name=self.study_name, storage=self._storage_url)
+
+
+def submit_study(
+    objective_path: str,
+    n_trials: int,
+    *,
+    study_name: str | None = None,
+    direction: str | StudyDirection | None = None,
+    directions: Sequence[str | StudyDirection] | None = None,
+    sampler: BaseSampler | dict[str, Any] | None = None,
+    pruner: BasePruner | dict[str, Any] | None = None,
+    storage: str | None = None,
+    queue: str | None = None,
+    timeout: float | None = None,
+    load_if_exists: bool = False,
+    broker_url: str | None = None,
+) -> StudyHandle:
+    """Run ``n_trials`` trials of ``objective_path`` ("module:function" or a registered name) on workers.
+
+    The coordinator counts ``n_trials`` across all workers. ``sampler`` and ``pruner`` travel as
+    JSON specs; ``queue`` defaults to the registered objective's queue, else ``"cpu"``.
+    """
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}.")
+    if direction is not None and directions is not None:
+        raise ValueError("Pass either direction or directions, not both.")
+    settings = Settings.from_env()
+    entry = registered(objective_path)
+    if entry is None and ":" not in objective_path:
+        raise ValueError(
+            f"Objective {objective_path!r} must be 'module:function' or a name registered with @hpo.objective."
+        )
+    dirs = [direction] if direction is not None else list(directions or [])
+    message = wire.Submit(
+        request_id=uuid.uuid4().hex,
+        objective=objective_path,
+        n_trials=n_trials,
+        study_name=study_name,
+        directions=[d.name.lower() if isinstance(d, StudyDirection) else str(d) for d in dirs],
+        sampler=_spec(sampler),
+        pruner=_spec(pruner),
+        queue=queue or (entry.queue if entry else "cpu"),
+        timeout_s=timeout,
+        load_if_exists=load_if_exists,
+    )
+    control = _ControlClient(broker_url or settings.broker_url, settings.reply_timeout_s)
+    body = control.request(message)
+    return StudyHandle(body["study_name"], storage or settings.storage_url or body.get("storage_url"), control)
+
+
+def _spec(obj: BaseSampler | BasePruner | dict[str, Any] | None) -> dict[str, Any] | None:
+    if obj is None or isinstance(obj, dict):
+        return obj
+    return specs.to_spec(obj)

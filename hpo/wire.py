@@ -1,0 +1,289 @@
+"""The wire protocol: every message that crosses Redis, its JSON schema, and the Redis key names.
+
+Nothing here is pickled: messages are JSON objects, validated field by field on arrival with
+:func:`parse`. A message that fails validation raises :class:`WireError` naming the bad field.
+
+Flows:
+
+- coordinator -> worker: a Celery task ``hpo.trial`` whose single argument is a :class:`TrialTask`.
+- worker -> coordinator: :class:`Start`, :class:`Suggest`, :class:`Report`, :class:`Finish` on the
+  stream :data:`INBOX` (a consumer group, so messages survive a coordinator restart and are
+  acknowledged only once stored). ``Start``, ``Suggest`` and ``Report`` get a :class:`Reply` on the
+  list ``reply_key(token)``.
+- client -> coordinator: :class:`Submit`, :class:`Cancel`, :class:`Status` on the stream
+  :data:`CONTROL`, answered on ``reply_key(request_id)``.
+- workers announce their queues and slots in ``worker_key(hostname)`` (expiring), see :class:`WorkerInfo`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from typing import Any, ClassVar, Union
+
+VERSION = 1
+PREFIX = "hpo:"
+INBOX = PREFIX + "inbox"
+CONTROL = PREFIX + "control"
+COORDINATOR_GROUP = "coordinator"
+WORKERS_PATTERN = PREFIX + "worker:*"
+TASK_NAME = "hpo.trial"
+REPLY_TTL_S = 600
+WORKER_TTL_S = 15
+
+
+def reply_key(token: str) -> str:
+    return f"{PREFIX}reply:{token}"
+
+
+def worker_key(hostname: str) -> str:
+    return f"{PREFIX}worker:{hostname}"
+
+
+def coordinator_key() -> str:
+    return PREFIX + "coordinator"
+
+
+class WireError(ValueError):
+    """A message is not valid JSON of the expected shape."""
+
+
+@dataclasses.dataclass
+class Message:
+    """Base of all messages: ``type`` tags the JSON object, ``v`` is the protocol version."""
+
+    TYPE: ClassVar[str] = ""
+
+    def to_json(self) -> str:
+        body = {"type": self.TYPE, "v": VERSION, **dataclasses.asdict(self)}
+        return json.dumps(body, allow_nan=True, separators=(",", ":"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "v": VERSION, **dataclasses.asdict(self)}
+
+
+# --- coordinator -> worker -------------------------------------------------------------------
+@dataclasses.dataclass
+class TrialTask(Message):
+    """One attempt of one trial, with the parameters the coordinator sampled ahead.
+
+    ``params`` maps a name to ``{"value": external value, "distribution": distribution JSON}``.
+    """
+
+    TYPE: ClassVar[str] = "trial"
+    study_id: int
+    study_name: str
+    trial_id: int
+    number: int
+    attempt: int
+    token: str
+    objective: str
+    n_objectives: int
+    params: dict[str, Any]
+    reply_timeout_s: float
+
+
+# --- worker -> coordinator -------------------------------------------------------------------
+@dataclasses.dataclass
+class _FromAttempt(Message):
+    study_id: int
+    trial_id: int
+    attempt: int
+    token: str
+
+
+@dataclasses.dataclass
+class Start(_FromAttempt):
+    """A worker is about to run the attempt; the reply says whether it should."""
+
+    TYPE: ClassVar[str] = "start"
+    worker: str
+    device: Union[str, None]
+
+
+@dataclasses.dataclass
+class _Update(_FromAttempt):
+    """Carries what the objective did locally since the last message (applied in order)."""
+
+    used_params: dict[str, Any]
+    user_attrs: dict[str, Any]
+
+
+@dataclasses.dataclass
+class Suggest(_Update):
+    TYPE: ClassVar[str] = "suggest"
+    seq: int
+    name: str
+    distribution: str
+
+
+@dataclasses.dataclass
+class Report(_Update):
+    TYPE: ClassVar[str] = "report"
+    seq: int
+    step: int
+    value: float
+
+
+@dataclasses.dataclass
+class Finish(_Update):
+    """The objective returned or raised; ``refused`` when the worker may not run the objective at all."""
+
+    TYPE: ClassVar[str] = "finish"
+    state: str
+    values: Union[list, None]
+    fail_reason: Union[str, None]
+    duration_s: float
+    refused: bool = False
+
+
+@dataclasses.dataclass
+class Reply(Message):
+    """Answer to Start (``ok``), Suggest (``value``) or Report (``prune``); ``error`` when refused."""
+
+    TYPE: ClassVar[str] = "reply"
+    seq: int
+    ok: bool
+    value: Any = None
+    prune: bool = False
+    error: Union[str, None] = None
+
+
+# --- client -> coordinator -------------------------------------------------------------------
+@dataclasses.dataclass
+class Submit(Message):
+    TYPE: ClassVar[str] = "submit"
+    request_id: str
+    objective: str
+    n_trials: int
+    study_name: Union[str, None]
+    directions: list
+    sampler: Union[dict, None]
+    pruner: Union[dict, None]
+    queue: str
+    timeout_s: Union[float, None]
+    load_if_exists: bool
+
+
+@dataclasses.dataclass
+class Cancel(Message):
+    TYPE: ClassVar[str] = "cancel"
+    request_id: str
+    study_name: str
+
+
+@dataclasses.dataclass
+class Status(Message):
+    TYPE: ClassVar[str] = "status"
+    request_id: str
+    study_name: str
+
+
+@dataclasses.dataclass
+class ControlReply(Message):
+    TYPE: ClassVar[str] = "control_reply"
+    request_id: str
+    ok: bool
+    body: dict
+    error: Union[str, None] = None
+    error_type: Union[str, None] = None
+
+
+@dataclasses.dataclass
+class WorkerInfo(Message):
+    """What a worker announces: its queues and how many trials it runs at once."""
+
+    TYPE: ClassVar[str] = "worker"
+    hostname: str
+    queues: list
+    concurrency: int
+    objectives: list
+
+
+_TYPES: dict[str, type[Message]] = {
+    cls.TYPE: cls
+    for cls in (TrialTask, Start, Suggest, Report, Finish, Reply, Submit, Cancel, Status, ControlReply, WorkerInfo)
+}
+
+_M = typing.TypeVar("_M", bound=Message)
+
+
+def parse(raw: str | bytes | dict[str, Any], expected: type[_M] | tuple[type[Message], ...] = Message) -> _M:
+    """Validate a JSON message and build its dataclass; raise :class:`WireError` on any mismatch."""
+    if isinstance(raw, (str, bytes)):
+        try:
+            data = json.loads(raw)
+        except ValueError as e:
+            raise WireError(f"Message is not valid JSON: {e}.") from None
+    else:
+        data = raw
+    if not isinstance(data, dict):
+        raise WireError(f"Message must be a JSON object, got {type(data).__name__}.")
+    if data.get("v") != VERSION:
+        raise WireError(f"Protocol version {data.get('v')!r} is not supported (expected {VERSION}); upgrade hpo.")
+    cls = _TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise WireError(f"Unknown message type {data.get('type')!r}; known: {sorted(_TYPES)}.")
+    if not issubclass(cls, expected):
+        names = expected.__name__ if isinstance(expected, type) else [e.__name__ for e in expected]
+        raise WireError(f"Expected a {names} message, got {cls.__name__}.")
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in data:
+            if field.default is not dataclasses.MISSING:
+                continue
+            raise WireError(f"{cls.__name__} message lacks field {field.name!r}.")
+        value = data[field.name]
+        if not _matches(value, hints[field.name]):
+            raise WireError(
+                f"{cls.__name__}.{field.name} must be {_describe(hints[field.name])}, got {type(value).__name__}."
+            )
+        kwargs[field.name] = value
+    extra = set(data) - {f.name for f in dataclasses.fields(cls)} - {"type", "v"}
+    if extra:
+        raise WireError(f"{cls.__name__} message has unknown fields {sorted(extra)}.")
+    return typing.cast(_M, cls(**kwargs))
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return _is_json(value)
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is list or origin is list:
+        return isinstance(value, list) and _is_json(value)
+    if hint is dict or origin is dict:
+        return isinstance(value, dict) and _is_json(value)
+    return False
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _describe(hint: Any) -> str:
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))

@@ -1,0 +1,36 @@
+"""The one explicit Celery app of hpo, configured from :class:`hpo.config.Settings`."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from hpo.config import Settings
+
+#: Unacknowledged tasks are redelivered by Redis after this long; trials may legitimately run
+#: for days, and duplicate deliveries are refused by the coordinator's start handshake anyway.
+VISIBILITY_TIMEOUT_S = 7 * 24 * 3600
+
+
+def create_app(settings: Settings) -> Celery:
+    """A Celery app that speaks JSON only and runs one trial attempt per task, acked late."""
+    app = Celery("hpo", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        task_serializer="json",
+        result_serializer="json",
+        event_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_default_queue="cpu",
+        task_create_missing_queues=True,
+        include=list(settings.objective_modules),
+        worker_hijack_root_logger=False,
+    )
+    return app

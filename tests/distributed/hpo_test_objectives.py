@@ -1,0 +1,51 @@
+"""Objectives the distributed tests run on real Celery workers (imported by the workers by module name)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import hpo
+
+N_STEPS = 10
+
+
+def quadratic(trial: hpo.trial.BaseTrial) -> float:
+    """Minimum 0 at x=2, y=-1; reports a decreasing curve so MedianPruner has something to judge."""
+    x = trial.suggest_float("x", -5, 5)
+    y = trial.suggest_float("y", -5, 5)
+    value = (x - 2) ** 2 + (y + 1) ** 2
+    for step in range(N_STEPS):
+        trial.report(value + (N_STEPS - step), step)
+        if trial.should_prune():
+            raise hpo.TrialPruned()
+    return value
+
+
+def conditional(trial: hpo.trial.BaseTrial) -> float:
+    kind = trial.suggest_categorical("kind", ["linear", "log"])
+    if kind == "linear":
+        return abs(trial.suggest_float("a", -1, 1))
+    return trial.suggest_float("b", 1e-3, 1, log=True)
+
+
+def sleepy(trial: hpo.trial.BaseTrial) -> float:
+    """Records when and where it ran, for the GPU and parallelism tests."""
+    x = trial.suggest_float("x", 0, 1)
+    start = time.time()
+    time.sleep(float(os.environ.get("HPO_TEST_SLEEP", "0.5")))
+    trial.set_user_attr("cuda_visible_devices", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    trial.set_user_attr("span", [start, time.time()])
+    return x
+
+
+@hpo.objective(name="registered-quadratic")
+def registered(trial: hpo.trial.BaseTrial) -> float:
+    return quadratic(trial)
+
+
+def broken(trial: hpo.trial.BaseTrial) -> float:
+    x = trial.suggest_float("x", 0, 1)
+    if x > 0.5:
+        raise RuntimeError("boom")
+    return "not a number"  # type: ignore[return-value]
