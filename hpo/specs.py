@@ -77,6 +77,8 @@ def path_of(obj: Any) -> str:
 
 def to_spec(obj: Any) -> dict[str, Any]:
     """The spec of a sampler or pruner instance."""
+    if _ARGS_ATTR not in obj.__dict__ and type(obj).__init__ is object.__init__:
+        return {"class": path_of(type(obj)), "kwargs": {}}
     if _ARGS_ATTR not in obj.__dict__:
         raise SpecError(f"{type(obj).__name__} does not record its constructor arguments; subclass BaseSampler/BasePruner.")
     return {"class": path_of(type(obj)), "kwargs": {k: _encode(v) for k, v in obj.__dict__[_ARGS_ATTR].items()}}

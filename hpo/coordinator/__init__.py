@@ -20,6 +20,7 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
         settings, storage_url=storage_url or settings.storage_url, broker_url=broker_url or settings.broker_url
     )
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     coordinator = Coordinator(settings)
     signal.signal(signal.SIGTERM, lambda *_: coordinator._stop.set())
     coordinator.serve_forever()

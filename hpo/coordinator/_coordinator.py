@@ -71,8 +71,7 @@ class Coordinator:
             job = study.system_attrs.get(JOB_KEY)
             if isinstance(job, dict) and job.get("status") == "running":
                 _logger.info("Resuming study %s.", study.study_name)
-                run = self._host(study.study_name, job)
-                run.lane.submit(run.adopt_running)
+                self._host(study.study_name, job).adopt_running()  # before any worker message is read
         self._client.set(wire.coordinator_key(), self._consumer, ex=30)
         for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
                              ("hpo-dispatch", self._dispatch_loop)):
@@ -127,28 +126,20 @@ class Coordinator:
 
     # --- inbox lane ---------------------------------------------------------------------------
     def _inbox_loop(self) -> None:
-        last_id = "0"  # first the messages a previous run read but did not acknowledge
+        cursor: str | bytes = "0"  # first the messages a previous run read but did not acknowledge, then new ones
         while not self._stop.is_set():
             try:
                 batches = self._client.xreadgroup(
-                    wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: last_id}, count=256, block=200
+                    wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: cursor}, count=256, block=200
                 )
             except redis.RedisError:
                 _logger.exception("Reading the inbox failed; retrying.")
                 time.sleep(0.5)
                 continue
             entries = batches[0][1] if batches else []
-            if last_id == "0" and not entries:
-                last_id = ">"
-                continue
-            done: list[bytes] = []
-            for entry_id, fields in entries:
-                if self._handle_inbox(entry_id, fields):
-                    done.append(entry_id)
-            if last_id == "0" and entries:
-                last_id = entries[-1][0]
-                if isinstance(last_id, bytes):
-                    last_id = last_id.decode()
+            if cursor != ">":
+                cursor = entries[-1][0] if entries else ">"
+            done = [entry_id for entry_id, fields in entries if self._handle_inbox(entry_id, fields)]
             if done:
                 self.storage.writer.on_done(lambda ids=done: self._ack(wire.INBOX, ids))
 

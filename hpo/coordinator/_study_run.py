@@ -122,16 +122,24 @@ class StudyRun:
         }
         trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
         trial.set_system_attr(RELATIVE_KEY, presampled)
+        self.study._storage.flush()  # a restarted coordinator must know every published attempt
         self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
+        self._send(self.attempts[trial._trial_id], presampled)
+
+    def _send(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
         task = wire.TrialTask(
-            study_id=self.study._study_id, study_name=self.study.study_name, trial_id=trial._trial_id,
-            number=trial.number, attempt=0, token=token, objective=self.job["objective"],
+            study_id=self.study._study_id, study_name=self.study.study_name, trial_id=attempt.trial._trial_id,
+            number=attempt.number, attempt=0, token=attempt.token, objective=self.job["objective"],
             n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
         )
         self._publish(task, self.queue)
 
     def adopt_running(self) -> None:
-        """After a restart: take over the RUNNING trials published before it."""
+        """After a restart: take over the RUNNING trials published before it.
+
+        An attempt no worker has started yet is published again with the same token: if the
+        first task still waits in the queue, the start handshake lets only one delivery run.
+        """
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             attempt = frozen.system_attrs.get(ATTEMPT_KEY)
             presampled = frozen.system_attrs.get(RELATIVE_KEY, {})
@@ -143,9 +151,10 @@ class StudyRun:
             space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}
             params = {name: e["value"] for name, e in presampled.items()}
             trial = Trial.resume(self.study, frozen._trial_id, space, params)
-            self.attempts[frozen._trial_id] = Attempt(
-                trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY)
-            )
+            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY))
+            self.attempts[frozen._trial_id] = adopted
+            if adopted.started_by is None:
+                self._send(adopted, presampled)
         self._slots.take(self.queue, len(self.attempts))
 
     # --- messages from workers ----------------------------------------------------------------

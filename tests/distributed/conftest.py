@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Iterator
 
 import pytest
 
+from cluster import make_stack
+
 from hpo.local_stack import LocalStack
-
-HERE = pathlib.Path(__file__).parent
-OBJECTIVES = "hpo_test_objectives"
-
-
-def make_stack(tmp_path: pathlib.Path, n_workers: int = 0, **kwargs: object) -> LocalStack:
-    return LocalStack(
-        storage_url=f"sqlite:///{tmp_path / 'hpo.db'}",
-        n_workers=n_workers,
-        objective_modules=[OBJECTIVES],
-        pythonpath=[str(HERE)],
-        log_dir=str(tmp_path),
-        **kwargs,  # type: ignore[arg-type]
-    )
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
