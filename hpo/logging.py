@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 import threading
 from logging import CRITICAL, DEBUG, ERROR, FATAL, INFO, WARN, WARNING
 
@@ -73,6 +75,30 @@ def enable_default_handler() -> None:
     _root_logger()
     assert _default_handler is not None
     logging.getLogger(_ROOT).addHandler(_default_handler)
+
+
+@contextlib.contextmanager
+def written_above_progress_bar() -> Iterator[None]:
+    """While a tqdm bar is shown, print hpo's log lines above it instead of through it."""
+    import tqdm
+
+    class _TqdmHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            tqdm.tqdm.write(self.format(record), file=sys.stderr)
+
+    root = _root_logger()
+    handler = _TqdmHandler()
+    handler.setFormatter(_Formatter())
+    assert _default_handler is not None
+    had_default = _default_handler in root.handlers
+    root.removeHandler(_default_handler)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        if had_default:
+            root.addHandler(_default_handler)
 
 
 def disable_propagation() -> None:

@@ -92,10 +92,12 @@ class StudyHandle:
                         from tqdm.auto import tqdm
 
                         bar = tqdm(total=status["n_trials"], unit="trial", desc=self.study_name)
-                    bar.n = status.get("n_finished", bar.n)
                     if status.get("best_value") is not None:
-                        bar.set_description(f"Best trial: {status['best_number']}. Best value: {status['best_value']:.6g}")
-                    bar.refresh()
+                        best = f"Best trial: {status['best_number']}. Best value: {status['best_value']:.6g}"
+                        bar.set_description(best, refresh=False)
+                    if status.get("n_finished", bar.n) != bar.n:
+                        bar.n = status["n_finished"]
+                        bar.refresh()
                 if status["status"] == "error":
                     raise StudyFailedError(f"Study {self.study_name!r} failed: {status.get('error')}")
                 if status["status"] != "running":
@@ -161,8 +163,15 @@ def submit_study(
         load_if_exists=load_if_exists,
     )
     control = _ControlClient(broker_url or settings.broker_url, settings.reply_timeout_s)
-    body = control.request(message)
+    body = control.request(message)  # raises the coordinator's error, e.g. DuplicatedStudyError
     return StudyHandle(body["study_name"], storage or settings.storage_url or body.get("storage_url"), control)
+
+
+def get_study_handle(study_name: str, *, storage: str | None = None, broker_url: str | None = None) -> StudyHandle:
+    """A handle on a study submitted earlier (e.g. from another process)."""
+    settings = Settings.from_env()
+    control = _ControlClient(broker_url or settings.broker_url, settings.reply_timeout_s)
+    return StudyHandle(study_name, storage or settings.storage_url, control)
 
 
 def _spec(obj: BaseSampler | BasePruner | dict[str, Any] | None) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gc
 import os
 import threading
@@ -47,34 +48,38 @@ class _Budget:
 
 
 class _ProgressBar:
+    """A tqdm bar with the best value so far; hpo's log lines are printed above it while it shows."""
+
     def __init__(self, enabled: bool, n_trials: int | None, timeout: float | None) -> None:
         self._bar = None
         self._by_time = n_trials is None and timeout is not None
+        self._logs = contextlib.ExitStack()
         if enabled:
             from tqdm.auto import tqdm
 
             total = n_trials if n_trials is not None else timeout
-            unit = "s" if self._by_time else "trial"
-            self._bar = tqdm(total=total, unit=unit, bar_format=None if not self._by_time else "{l_bar}{bar}{r_bar}")
+            self._bar = tqdm(total=total, unit="s" if self._by_time else "trial")
+            self._logs.enter_context(logging.written_above_progress_bar())
 
     def update(self, study: Study, budget: _Budget) -> None:
         if self._bar is None:
             return
         if self._by_time:
             self._bar.n = min(time.monotonic() - budget.started_at, self._bar.total)
-            self._bar.refresh()
         else:
-            self._bar.update(1)
+            self._bar.n += 1
         if len(study.directions) == 1:
             try:
                 best = study.best_trial
+                self._bar.set_description(f"Best trial: {best.number}. Best value: {best.values[0]:.6g}", refresh=False)
             except ValueError:
-                return
-            self._bar.set_description(f"Best trial: {best.number}. Best value: {best.values[0]:.6g}")
+                pass
+        self._bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+        self._logs.close()
 
 
 def optimize(

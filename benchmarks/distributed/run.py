@@ -1,0 +1,174 @@
+"""Distributed benchmarks of hpo, side by side with Optuna in the same run.
+
+    python benchmarks/distributed/run.py throughput [--n-trials 2000] [--optuna-python PATH] [--postgres-url URL]
+    python benchmarks/distributed/run.py latency [--optuna-python PATH]
+    python benchmarks/distributed/run.py parallel
+
+``--optuna-python`` is the interpreter of a separate virtual environment with ``optuna==5.0.0``,
+``redis`` and ``psycopg[binary]`` (never a dependency of hpo). Figures are printed as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import hpo  # noqa: E402
+from hpo.local_stack import EmbeddedRedis, LocalStack  # noqa: E402
+from hpo_bench_objectives import LATENCY_STEPS, SlowSampler, percentiles  # noqa: E402
+
+hpo.logging.set_verbosity(hpo.logging.WARNING)
+
+
+def stack(tmp: pathlib.Path, slots: int, storage_url: str | None = None) -> LocalStack:
+    return LocalStack(
+        storage_url=storage_url or f"sqlite:///{tmp / 'hpo.db'}",
+        n_workers=slots,
+        objective_modules=["hpo_bench_objectives"],
+        pythonpath=[str(HERE)],
+        log_dir=str(tmp),
+    )
+
+
+def use(s: LocalStack) -> None:
+    os.environ["HPO_BROKER_URL"] = s.broker_url
+    os.environ["HPO_STORAGE_URL"] = s.storage_url
+
+
+def optuna_side(python: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run([python, str(HERE / "optuna_side.py"), *args], capture_output=True, text=True, cwd=HERE)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def hpo_throughput(n_trials: int, storage_url: str | None, tmp: pathlib.Path) -> dict[str, float]:
+    with stack(tmp, slots=2, storage_url=storage_url) as s:
+        use(s)
+        start = time.perf_counter()
+        study = hpo.submit_study(
+            "hpo_bench_objectives:throughput", n_trials=n_trials, study_name=f"throughput-{time.time_ns()}",
+            sampler=hpo.samplers.TPESampler(), pruner=hpo.pruners.MedianPruner(),
+        ).wait(progress=False)
+        wall = time.perf_counter() - start
+        n = len(study.trials)
+    return {"trials": n, "wall_s": wall, "trials_per_s": n / wall}
+
+
+def throughput(args: argparse.Namespace) -> None:
+    rows: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("hpo, 2 workers, coordinator + SQLite", hpo_throughput(args.n_trials, None, pathlib.Path(tmp))))
+    if args.postgres_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows.append(("hpo, 2 workers, coordinator + PostgreSQL",
+                         hpo_throughput(args.n_trials, args.postgres_url, pathlib.Path(tmp))))
+    if args.optuna_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            common = ["throughput", "--n-trials", str(args.n_trials), "--processes", "2"]
+            rows.append(("Optuna, 2 processes, RDB SQLite",
+                         optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")))
+            if args.postgres_url:
+                rows.append(("Optuna, 2 processes, RDB PostgreSQL",
+                             optuna_side(args.optuna_python, *common, "--storage", args.postgres_url)))
+            server = EmbeddedRedis(pathlib.Path(tmp))
+            server.start()
+            try:
+                rows.append(("Optuna, 2 processes, Journal Redis",
+                             optuna_side(args.optuna_python, *common, "--storage", server.url)))
+            finally:
+                server.stop()
+    ours = rows[0][1]["trials_per_s"]
+    print(f"\nThroughput: TPE + MedianPruner, 3 params, 20 report/should_prune per trial, {args.n_trials} trials\n")
+    print("| setup | trials | wall s | trials/s | hpo (SQLite) / this |")
+    print("|---|---|---|---|---|")
+    for name, r in rows:
+        if "error" in r:
+            print(f"| {name} | failed: {r['error']} | | | |")
+            continue
+        print(f"| {name} | {r['trials']} | {r['wall_s']:.1f} | {r['trials_per_s']:.1f} | {ours / r['trials_per_s']:.1f}x |")
+
+
+def hpo_latency(slow_study: bool, tmp: pathlib.Path, n_trials: int) -> dict[str, float]:
+    with stack(tmp, slots=16) as s:
+        use(s)
+        if slow_study:
+            hpo.submit_study("hpo_bench_objectives:sleepy", n_trials=10_000, study_name="slow-sampler",
+                             sampler=SlowSampler(seconds=1.0))
+        study = hpo.submit_study(
+            "hpo_bench_objectives:latency", n_trials=n_trials, study_name="latency", pruner=hpo.pruners.MedianPruner()
+        ).wait(progress=False)
+    latencies = [x for t in study.trials for x in t.user_attrs.get("report_latency_s", [])]
+    p50, p99 = percentiles(latencies)
+    return {"reports": len(latencies), "p50_ms": p50, "p99_ms": p99}
+
+
+def latency(args: argparse.Namespace) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("hpo: report round trip to the coordinator", hpo_latency(False, pathlib.Path(tmp), args.n_trials)))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("hpo: same, while a 1 s/trial sampler is busy on another study",
+                     hpo_latency(True, pathlib.Path(tmp), args.n_trials)))
+    if args.optuna_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            common = ["latency", "--processes", "16", "--n-trials", str(args.n_trials),
+                      "--steps", str(LATENCY_STEPS)]
+            rows.append(("Optuna: report + should_prune on RDB SQLite",
+                         optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")))
+            if args.postgres_url:
+                rows.append(("Optuna: report + should_prune on RDB PostgreSQL",
+                             optuna_side(args.optuna_python, *common, "--storage", args.postgres_url)))
+    print(f"\nReport-to-decision latency, 16 trials reporting at once, {LATENCY_STEPS} reports each\n")
+    print("| setup | reports | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name, r in rows:
+        if "error" in r:
+            print(f"| {name} | failed: {r['error']} | | |")
+            continue
+        print(f"| {name} | {r['reports']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+
+
+def parallel(args: argparse.Namespace) -> None:
+    n, slots, sleep = 200, 8, 0.5
+    with tempfile.TemporaryDirectory() as tmp, stack(pathlib.Path(tmp), slots=slots) as s:
+        use(s)
+        start = time.perf_counter()
+        hpo.submit_study("hpo_bench_objectives:sleepy", n_trials=n, study_name="parallel").wait(progress=False)
+        wall = time.perf_counter() - start
+    ideal = n * sleep / slots
+    print(f"\nParallel efficiency: {slots} worker processes, {sleep} s sleep objective, {n} trials\n")
+    print("| wall s | ideal s | wall / ideal |")
+    print("|---|---|---|")
+    print(f"| {wall:.2f} | {ideal:.2f} | {wall / ideal:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("benchmark", choices=["throughput", "latency", "parallel"])
+    parser.add_argument("--n-trials", type=int, default=None)
+    parser.add_argument("--optuna-python", default=os.environ.get("OPTUNA_PYTHON"))
+    parser.add_argument("--postgres-url", default=os.environ.get("HPO_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    if args.benchmark == "throughput":
+        args.n_trials = args.n_trials or 2000
+        throughput(args)
+    elif args.benchmark == "latency":
+        args.n_trials = args.n_trials or 48
+        latency(args)
+    else:
+        parallel(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The distributed commands: ``hpo coordinator start``, ``hpo study submit|status|cancel``, ``hpo run --workers``."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import click
+
+import hpo
+from hpo.cli._components import make_pruner, make_sampler
+from hpo.cli._load import worker_target
+from hpo.cli._output import echo_object, format_option
+from hpo.local_stack import LocalStack
+from hpo.submit import get_study_handle
+
+BROKER_ENV = "HPO_BROKER_URL"
+DEFAULT_LOCAL_STORAGE = "sqlite:///hpo.db"
+
+
+def broker_option(func: Any) -> Any:
+    return click.option(
+        "--broker", metavar="URL", envvar=BROKER_ENV, show_envvar=True,
+        help="Redis URL of the broker, e.g. redis://host:6379/0.",
+    )(func)
+
+
+@click.group()
+def coordinator() -> None:
+    """Run the coordinator that hosts submitted studies."""
+
+
+@coordinator.command()
+@click.option("--storage", metavar="URL", envvar="HPO_STORAGE_URL", show_envvar=True, required=True,
+              help="SQL storage the coordinator writes, e.g. sqlite:///hpo.db.")
+@broker_option
+def start(storage: str, broker: str | None) -> None:
+    """Host every submitted study until Ctrl-C or SIGTERM."""
+    from hpo.coordinator import serve
+
+    serve(storage, broker)
+
+
+def submit_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--n-trials", type=click.IntRange(min=1), required=True, help="Trials to run, across all workers."),
+        click.option("--study-name", help="Name of the study. A unique name is generated when omitted."),
+        click.option("--queue", help="Celery queue of the workers to use (cpu, gpu, ...).  [default: cpu]"),
+        click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Publish no trial after this."),
+        click.option("--load-if-exists", is_flag=True, help="Add trials to the study if it already exists."),
+    ]):
+        func = option(func)
+    return func
+
+
+@click.command()
+@click.argument("objective", metavar="MODULE:FUNCTION|NAME")
+@submit_options
+@click.option("--direction", type=click.Choice(["minimize", "maximize"], case_sensitive=False))
+@click.option("--sampler", metavar="NAME", help="tpe, random, cmaes, gp, qmc, nsga2, or MODULE:CLASS.")
+@click.option("--pruner", metavar="NAME", help="median, nop, or MODULE:CLASS.")
+@click.option("--wait/--no-wait", default=False, help="Wait for the study to end, with a progress bar.")
+@broker_option
+def submit(objective: str, n_trials: int, study_name: str | None, queue: str | None, timeout: float | None,
+           load_if_exists: bool, direction: str | None, sampler: str | None, pruner: str | None, wait: bool,
+           broker: str | None) -> None:
+    """Submit a study of OBJECTIVE (importable by the workers) to the coordinator."""
+    handle = hpo.submit_study(
+        objective, n_trials, study_name=study_name, direction=direction, sampler=make_sampler(sampler),
+        pruner=make_pruner(pruner), queue=queue, timeout=timeout, load_if_exists=load_if_exists, broker_url=broker,
+    )
+    click.echo(handle.study_name)
+    if wait:
+        handle.wait(progress=True)
+
+
+@click.command()
+@click.argument("study_name")
+@format_option
+@broker_option
+def status(study_name: str, fmt: str, broker: str | None) -> None:
+    """Progress of a submitted study, from the coordinator."""
+    echo_object(get_study_handle(study_name, broker_url=broker).status(), fmt)
+
+
+@click.command()
+@click.argument("study_name")
+@broker_option
+def cancel(study_name: str, broker: str | None) -> None:
+    """Publish no more trials of a submitted study; running ones are pruned at their next report."""
+    echo_object(get_study_handle(study_name, broker_url=broker).cancel(), "table")
+
+
+def run_on_workers(
+    target: str,
+    n_workers: int,
+    n_trials: int,
+    timeout: float | None,
+    storage: str | None,
+    study_name: str | None,
+    direction_kwargs: dict[str, Any],
+    sampler: str | None,
+    pruner: str | None,
+    load_if_exists: bool,
+    progress: bool,
+    queue: str,
+) -> tuple[hpo.Study, float]:
+    """Start a local stack (embedded Redis unless HPO_BROKER_URL is set), run the study on it, tear it down."""
+    objective_path, pythonpath = worker_target(target)
+    storage = storage or DEFAULT_LOCAL_STORAGE
+    click.echo(f"Starting a local stack: Redis, a coordinator and {n_workers} worker process(es); storage {storage}.",
+               err=True)
+    started = time.perf_counter()
+    with LocalStack(
+        storage_url=storage, n_workers=n_workers, queues=[queue], objective_modules=[objective_path.split(":")[0]],
+        pythonpath=pythonpath, broker_url=os.environ.get(BROKER_ENV),
+    ) as stack:
+        handle = hpo.submit_study(
+            objective_path, n_trials, study_name=study_name, sampler=make_sampler(sampler), pruner=make_pruner(pruner),
+            storage=storage, queue=queue, timeout=timeout, load_if_exists=load_if_exists, broker_url=stack.broker_url,
+            **direction_kwargs,
+        )
+        try:
+            study = handle.wait(progress=progress)
+        except KeyboardInterrupt:
+            handle.cancel()
+            raise
+    return study, time.perf_counter() - started

@@ -1,0 +1,44 @@
+"""The ``hpo`` command group and its error handling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+import hpo
+from hpo.cli._options import verbosity_options
+from hpo.cli._distributed import cancel, coordinator, status, submit
+from hpo.cli._run import run
+from hpo.cli._storage import storage
+from hpo.cli._study import study
+from hpo.exceptions import HpoError
+
+
+class _Group(click.Group):
+    """Reports hpo's own errors (unknown study, bad storage URL ...) as one-line messages, not tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HpoError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(hpo.__version__, prog_name="hpo", message="%(prog)s %(version)s")
+@verbosity_options
+def main() -> None:
+    """hpo: hyperparameter optimization with Optuna's API.
+
+    Every command that needs a storage takes --storage URL, or reads HPO_STORAGE_URL.
+    """
+
+
+study.add_command(submit)
+study.add_command(status)
+study.add_command(cancel)
+main.add_command(study)
+main.add_command(coordinator)
+main.add_command(storage)
+main.add_command(run)
