@@ -66,7 +66,8 @@ def _adjust_high(low: float, high: float, step: float, kind: str) -> float:
         adjusted = float((d_r // d_step) * d_step + d_low)
         warnings.warn(
             f"The range of {kind} distribution [{low}, {high}] is not divisible by step={step}; "
-            f"high was adjusted to {adjusted}. Choose high = low + k * step to silence this warning.",
+            f"high was adjusted to {int(adjusted) if kind == 'int' else adjusted}. "
+            "Choose high = low + k * step to silence this warning.",
             UserWarning,
             stacklevel=4,
         )
@@ -201,7 +202,10 @@ class CategoricalDistribution(BaseDistribution):
                 f"{choices!r}. Wrap the values in a list, e.g. suggest_categorical('x', ['a', 'b'])."
             )
         if len(choices) == 0:
-            raise ValueError("CategoricalDistribution needs at least one choice; got an empty sequence.")
+            raise ValueError(
+                "CategoricalDistribution needs at least one choice; got an empty sequence. Pass the values to "
+                "choose from, e.g. suggest_categorical('x', ['a', 'b'])."
+            )
         for choice in choices:
             if not isinstance(choice, _CHOICE_TYPES):
                 raise ValueError(
@@ -253,13 +257,20 @@ def distribution_to_json(dist: BaseDistribution) -> str:
 
 
 def json_to_distribution(json_str: str) -> BaseDistribution:
-    """Parse the output of :func:`distribution_to_json` (Optuna's legacy names are accepted too)."""
+    """Parse the output of :func:`distribution_to_json`.
+
+    Optuna's legacy names (``UniformDistribution``...) and its abbreviated form
+    (``{"type": "float", "low": 0, "high": 1, "log": false}``) are accepted too.
+    """
     try:
         loaded = json.loads(json_str)
+        if "name" not in loaded and "type" in loaded:
+            return _abbreviated_to_distribution(loaded)
         name, attrs = loaded["name"], dict(loaded["attributes"])
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(
-            f"{json_str!r} is not a distribution in JSON; expected {{'name': ..., 'attributes': {{...}}}}."
+            f"{json_str!r} is not a distribution in JSON ({e!r}); expected {{'name': ..., 'attributes': {{...}}}} "
+            "or {'type': 'float' | 'int' | 'categorical', ...}."
         ) from e
     legacy = {
         "UniformDistribution": (FloatDistribution, {}),
@@ -271,34 +282,54 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
     if name in legacy:
         cls, extra = legacy[name]
         attrs.update(extra)
-        if name == "DiscreteUniformDistribution":
+        if name == "DiscreteUniformDistribution" and "q" in attrs:
             attrs["step"] = attrs.pop("q")
-        return cls(**attrs)
-    if name not in _DISTRIBUTION_CLASSES:
+    elif name in _DISTRIBUTION_CLASSES:
+        cls = _DISTRIBUTION_CLASSES[name]
+    else:
         raise ValueError(f"Unknown distribution {name!r}; known: {sorted(_DISTRIBUTION_CLASSES)}.")
-    return _DISTRIBUTION_CLASSES[name](**attrs)
+    try:
+        return cls(**attrs)
+    except TypeError as e:
+        raise ValueError(f"{json_str!r} has attributes that {cls.__name__} does not take: {e}.") from e
 
 
-def check_distribution_compatibility(dist_old: BaseDistribution, dist_new: BaseDistribution) -> None:
+def _abbreviated_to_distribution(loaded: dict[str, Any]) -> BaseDistribution:
+    kind = loaded["type"]
+    if kind == "categorical":
+        return CategoricalDistribution(loaded["choices"])
+    if kind == "float":
+        return FloatDistribution(loaded["low"], loaded["high"], log=loaded.get("log", False), step=loaded.get("step"))
+    if kind == "int":
+        step = loaded.get("step")
+        return IntDistribution(loaded["low"], loaded["high"], log=loaded.get("log", False), step=step or 1)
+    raise ValueError(f"Unknown distribution type {kind!r}; use 'float', 'int' or 'categorical'.")
+
+
+def check_distribution_compatibility(
+    dist_old: BaseDistribution, dist_new: BaseDistribution, *, param_name: str | None = None
+) -> None:
     """Raise ``ValueError`` when one parameter name would change kind, scale or choices in a study."""
+    who = "a parameter" if param_name is None else f"parameter {param_name!r}"
+    fix = "Use a different parameter name for the new distribution, or a new study."
     if type(dist_old) is not type(dist_new):
         raise ValueError(
-            f"Cannot change the distribution kind of a parameter from {type(dist_old).__name__} to "
-            f"{type(dist_new).__name__} within one study. Use a different parameter name, or a new study."
+            f"Cannot change the distribution kind of {who} from {type(dist_old).__name__} to "
+            f"{type(dist_new).__name__} within one study ({dist_old!r} was used before). {fix}"
         )
     if isinstance(dist_old, (FloatDistribution, IntDistribution)):
         assert isinstance(dist_new, (FloatDistribution, IntDistribution))
         if dist_old.log != dist_new.log:
             raise ValueError(
-                f"Cannot change log={dist_old.log} to log={dist_new.log} for a parameter within one study. "
-                "Use a different parameter name, or a new study."
+                f"Cannot change {who} from log={dist_old.log} to log={dist_new.log} within one study "
+                f"({dist_old!r} was used before). {fix}"
             )
     if isinstance(dist_old, CategoricalDistribution):
         assert isinstance(dist_new, CategoricalDistribution)
         if dist_old.choices != dist_new.choices:
             raise ValueError(
-                f"Cannot change the choices of a categorical parameter from {list(dist_old.choices)} to "
-                f"{list(dist_new.choices)} within one study. Use a different parameter name, or a new study."
+                f"Cannot change the choices of {who} from {list(dist_old.choices)} to {list(dist_new.choices)} "
+                f"within one study. {fix}"
             )
 
 

@@ -22,15 +22,15 @@ class StudyNotFoundError(HpoError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class TrialNotFoundError(HpoError, KeyError):
-    """No trial has the requested id or number."""
+class TrialNotFoundError(HpoError, KeyError, ValueError):
+    """No trial has the requested id or number (a ValueError too, as in Optuna's ``tell``)."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
 
-class UpdateFinishedTrialError(HpoError, RuntimeError):
-    """A finished trial (COMPLETE, PRUNED or FAIL) was asked to change."""
+class UpdateFinishedTrialError(HpoError, RuntimeError, ValueError):
+    """A finished trial (COMPLETE, PRUNED or FAIL) was asked to change (a ValueError too, as in Optuna's ``tell``)."""
 
 
 class StorageInternalError(HpoError):

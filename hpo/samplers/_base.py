@@ -53,7 +53,7 @@ class BaseSampler(abc.ABC):
         """Called when a trial ends, before its state is stored."""
 
     def reseed_rng(self) -> None:
-        """Reseed the random generator (called for each worker thread of ``optimize(n_jobs>1)``)."""
+        """Reseed the random generator, e.g. in a process forked from one that already used the sampler."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -137,8 +137,7 @@ class InMemoryStorage(BaseStorage):
                     trial_id=trial_id,
                 )
             else:
-                for name, dist in template_trial.distributions.items():
-                    self._check_and_record_distribution(study, name, dist)
+                self._check_and_record_distributions(study, template_trial.distributions)
                 trial = copy.deepcopy(template_trial)
                 trial.number = number
                 trial._trial_id = trial_id
@@ -151,7 +150,7 @@ class InMemoryStorage(BaseStorage):
     ) -> None:
         with self._lock:
             trial, study = self._updatable_trial(trial_id)
-            self._check_and_record_distribution(study, param_name, distribution)
+            self._check_and_record_distributions(study, {param_name: distribution})
             trial = copy.copy(trial)
             trial.params = {**trial.params, param_name: distribution.to_external_repr(param_value_internal)}
             trial.distributions = {**trial.distributions, param_name: distribution}
@@ -238,8 +237,7 @@ class InMemoryStorage(BaseStorage):
             study = self._study(study_id)
             if trial.number != len(study.trials):
                 raise ValueError(f"Trial number {trial.number} is not the next one ({len(study.trials)}).")
-            for name, dist in trial.distributions.items():
-                self._check_and_record_distribution(study, name, dist)
+            self._check_and_record_distributions(study, trial.distributions)
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
 
@@ -269,11 +267,13 @@ class InMemoryStorage(BaseStorage):
         self._studies[study_id].trials[number] = trial
 
     @staticmethod
-    def _check_and_record_distribution(study: _StudyInfo, name: str, dist: BaseDistribution) -> None:
-        if name in study.param_distribution:
-            check_distribution_compatibility(study.param_distribution[name], dist)
-        else:
-            study.param_distribution[name] = dist
+    def _check_and_record_distributions(study: _StudyInfo, distributions: dict[str, BaseDistribution]) -> None:
+        """Check every distribution against the study's first, so that a rejected trial records none."""
+        for name, dist in distributions.items():
+            if name in study.param_distribution:
+                check_distribution_compatibility(study.param_distribution[name], dist, param_name=name)
+        for name, dist in distributions.items():
+            study.param_distribution.setdefault(name, dist)
 
 
 def _unknown_study_message(name: str, existing: list[str]) -> str:

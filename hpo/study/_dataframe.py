@@ -5,11 +5,11 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from hpo.study._study import Study
 
 DEFAULT_ATTRS = (
@@ -32,6 +32,8 @@ _EXPANDED = ("params", "user_attrs", "system_attrs", "intermediate_values", "dis
 
 def trials_dataframe(study: Study, attrs: tuple[str, ...] = DEFAULT_ATTRS, multi_index: bool = False) -> pd.DataFrame:
     """One row per trial; dict attributes expand to ``params_<name>`` style columns."""
+    import pandas as pd  # here, not at the top: importing pandas takes most of a second
+
     unknown = set(attrs) - _ATTR_NAMES
     if unknown:
         raise ValueError(f"Unknown attrs {sorted(unknown)}; choose from {sorted(_ATTR_NAMES)}.")

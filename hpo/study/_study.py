@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Container, Iterable, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution
 from hpo.pruners import BasePruner
@@ -17,6 +15,16 @@ from hpo.study._multi_objective import pareto_front_trials
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, Trial, TrialState
 from hpo.trial._trial import FIXED_PARAMS_KEY
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported when a DataFrame is asked for: it is slow to import
+
+CONSTRAINTS_KEY = "constraints"
+
+
+def is_feasible(trial: FrozenTrial) -> bool:
+    """True unless a sampler's ``constraints_func`` stored a constraint value > 0 for the trial."""
+    return all(c <= 0.0 for c in trial.system_attrs.get(CONSTRAINTS_KEY, ()))
 
 
 class Study:
@@ -75,7 +83,14 @@ class Study:
         """The best COMPLETE trial; ``ValueError`` when there is none yet."""
         if len(self._directions) > 1:
             raise RuntimeError("A multi-objective study has no single best trial; use `best_trials`.")
-        return self._storage.get_best_trial(self._study_id)
+        best = self._storage.get_best_trial(self._study_id)
+        if is_feasible(best):
+            return best
+        feasible = [t for t in self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if is_feasible(t)]
+        if not feasible:
+            raise ValueError("No feasible trial is completed yet (every one violates its constraints).")
+        pick = max if self._directions[0] == StudyDirection.MAXIMIZE else min
+        return copy.deepcopy(pick(feasible, key=lambda t: t.values[0]))
 
     @property
     def best_value(self) -> float:
@@ -89,8 +104,8 @@ class Study:
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
-        """The Pareto front of COMPLETE trials (the best trial, for a single objective)."""
-        trials = self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        """The Pareto front of COMPLETE trials that satisfy their constraints, if any."""
+        trials = [t for t in self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if is_feasible(t)]
         return copy.deepcopy(pareto_front_trials(trials, self._directions))
 
     def trials_dataframe(

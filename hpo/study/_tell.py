@@ -65,21 +65,14 @@ def tell(
     storage = study._storage
     if isinstance(trial, Trial):
         trial_id = trial._trial_id
-        frozen = trial._frozen_copy()
-        frozen.state = storage.get_trial(trial_id).state
     elif isinstance(trial, int) and not isinstance(trial, bool):
         trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, trial)
-        frozen = storage.get_trial(trial_id)
     else:
         raise TypeError(f"tell() takes a Trial or a trial number, got {type(trial).__name__} {trial!r}.")
+    frozen = storage.get_trial(trial_id)  # the stored state: another process may have finished the trial
 
     if state is None:
-        if values is None:
-            raise ValueError(
-                "tell() got neither values nor state. Pass the objective's value(s), or "
-                "state=TrialState.PRUNED / TrialState.FAIL."
-            )
-        state = TrialState.COMPLETE
+        state = TrialState.COMPLETE  # as in Optuna, missing or invalid values end the trial FAIL below
     if state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
         raise ValueError(f"tell() can only finish a trial as COMPLETE, PRUNED or FAIL, not {state.name}.")
     if frozen.state.is_finished():
@@ -131,8 +124,10 @@ def _log_finished(study: Study, trial: FrozenTrial, fail_reason: str | None) -> 
     if len(study.directions) > 1:
         _logger.info(f"Trial {trial.number} finished with values: {trial.values} and parameters: {trial.params}.")
         return
-    best = study.best_trial
-    _logger.info(
-        f"Trial {trial.number} finished with value: {trial.values[0]} and parameters: {trial.params}. "
-        f"Best is trial {best.number} with value: {best.values[0]}."
-    )
+    message = f"Trial {trial.number} finished with value: {trial.values[0]} and parameters: {trial.params}."
+    try:
+        best = study.best_trial
+    except ValueError:  # e.g. no trial satisfies its constraints yet
+        _logger.info(message)
+        return
+    _logger.info(f"{message} Best is trial {best.number} with value: {best.values[0]}.")

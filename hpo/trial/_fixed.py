@@ -32,7 +32,7 @@ class FixedTrial(BaseTrial):
         if not distribution._contains(distribution.to_internal_repr(value)):
             warnings.warn(f"The value {value!r} of parameter {name!r} is out of {distribution!r}.", UserWarning)
         if name in self._distributions:
-            check_distribution_compatibility(self._distributions[name], distribution)
+            check_distribution_compatibility(self._distributions[name], distribution, param_name=name)
         self._suggested_params[name] = value
         self._distributions[name] = distribution
         return value

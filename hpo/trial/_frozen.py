@@ -76,7 +76,7 @@ class FrozenTrial(BaseTrial):
         if not distribution._contains(internal):
             raise ValueError(f"The value {value!r} of parameter {name!r} is out of {distribution!r}.")
         if name in self._distributions:
-            check_distribution_compatibility(self._distributions[name], distribution)
+            check_distribution_compatibility(self._distributions[name], distribution, param_name=name)
         return value
 
     def report(self, value: float, step: int) -> None:

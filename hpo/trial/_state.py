@@ -17,6 +17,9 @@ class TrialState(enum.IntEnum):
     def __repr__(self) -> str:
         return f"TrialState.{self.name}"
 
+    def __str__(self) -> str:  # IntEnum would print the number; Optuna prints the name.
+        return f"TrialState.{self.name}"
+
     def is_finished(self) -> bool:
         """True for COMPLETE, PRUNED and FAIL: such trials never change again."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)

@@ -52,7 +52,7 @@ class Trial(BaseTrial):
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
         trial = self._frozen
         if name in trial.distributions:
-            check_distribution_compatibility(trial.distributions[name], distribution)
+            check_distribution_compatibility(trial.distributions[name], distribution, param_name=name)
             if trial.distributions[name] != distribution:
                 warnings.warn(
                     f"Parameter {name!r} was suggested again with {distribution!r} instead of "
@@ -91,7 +91,7 @@ class Trial(BaseTrial):
                 f"The sampler returned parameter {name!r} from sample_relative, but it is not in the "
                 "relative search space it inferred. Fix the sampler so both agree."
             )
-        check_distribution_compatibility(self.relative_search_space[name], distribution)
+        check_distribution_compatibility(self.relative_search_space[name], distribution, param_name=name)
         return distribution._contains(distribution.to_internal_repr(self.relative_params[name]))
 
     # --- pruning ------------------------------------------------------------------------------

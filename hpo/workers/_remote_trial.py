@@ -47,7 +47,7 @@ class RemoteTrial(BaseTrial):
     # --- define-by-run ------------------------------------------------------------------------
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
         if name in self._distributions:
-            check_distribution_compatibility(self._distributions[name], distribution)
+            check_distribution_compatibility(self._distributions[name], distribution, param_name=name)
             return self._params[name]
         if name in self._presampled and self._presampled_fits(name, distribution):
             value = self._presampled[name][0]
@@ -66,7 +66,7 @@ class RemoteTrial(BaseTrial):
 
     def _presampled_fits(self, name: str, distribution: BaseDistribution) -> bool:
         value, sampled_from = self._presampled[name]
-        check_distribution_compatibility(sampled_from, distribution)
+        check_distribution_compatibility(sampled_from, distribution, param_name=name)
         return distribution._contains(distribution.to_internal_repr(value))
 
     # --- pruning ------------------------------------------------------------------------------
