@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING
 
 from hpo.distributions import BaseDistribution
@@ -32,7 +31,7 @@ class IntersectionSearchSpace:
             if trial.number not in self._seen:  # finished trials never change: each is read once
                 self._seen.add(trial.number)
                 self._search_space = _intersect(self._search_space, trial)
-        return copy.deepcopy(dict(sorted((self._search_space or {}).items())))
+        return dict(sorted((self._search_space or {}).items()))
 
 
 def intersection_search_space(

@@ -27,9 +27,13 @@ class Trial(BaseTrial):
     def __init__(self, study: Study, trial_id: int) -> None:
         self.study = study
         self._trial_id = trial_id
-        study.sampler.before_trial(study, study._storage.get_trial(trial_id))
-        # Read after before_trial: the sampler may have stored system attrs (e.g. GridSampler's grid id).
+        from hpo.samplers import BaseSampler  # here: hpo.samplers imports hpo.trial
+
         self._frozen = study._storage.get_trial(trial_id)
+        if type(study.sampler).before_trial is not BaseSampler.before_trial:
+            study.sampler.before_trial(study, self._frozen)
+            # Read again: the sampler may have stored system attrs (e.g. GridSampler's grid id).
+            self._frozen = study._storage.get_trial(trial_id)
         self._fixed_params: dict[str, Any] = self._frozen.system_attrs.get(FIXED_PARAMS_KEY, {})
         self.relative_search_space = study.sampler.infer_relative_search_space(study, self._frozen)
         self.relative_params = study.sampler.sample_relative(study, self._frozen, self.relative_search_space)

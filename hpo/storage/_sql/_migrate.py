@@ -1,0 +1,145 @@
+"""Schema versions: create and stamp a new database, refuse an outdated one, upgrade with alembic."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from hpo.exceptions import StorageVersionError
+from hpo.storage._sql._database import Database
+from hpo.storage._sql._models import BaseModel
+
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+_VERSION_TABLE = "alembic_version"
+_PG_SCHEMA_LOCK_KEY = 0x68706F5F736368  # "hpo_sch": serializes first-time creation on PostgreSQL
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The alembic configuration of hpo's migrations, optionally bound to an open connection."""
+    config = Config(str(ALEMBIC_INI))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_version() -> str:
+    """The schema revision this version of hpo reads and writes."""
+    head = _script().get_current_head()
+    assert head is not None
+    return head
+
+
+def all_versions() -> list[str]:
+    """Every known schema revision, newest first."""
+    return [script.revision for script in _script().walk_revisions()]
+
+
+def prepare_schema(db: Database, create: bool) -> None:
+    """Create and stamp the tables of an empty database (if ``create``); check the schema version.
+
+    Several processes may do this at once: creation runs under a lock and re-checks inside it.
+    """
+    has_tables, version = db.run(_inspect, write=False)
+    if version is None and create:  # empty, or another process is creating the schema right now
+        has_tables, version = db.run(_create_schema, write=True)
+    _check_version(db.shown_url, has_tables, version)
+
+
+def current_version(url: str) -> str | None:
+    """The schema revision of the database at ``url``; None when it has no hpo tables yet."""
+    db = Database(url)
+    try:
+        with db.explained_errors():
+            return db.run(_inspect, write=False)[1]
+    finally:
+        db.dispose()
+
+
+def upgrade(url: str) -> tuple[str | None, str]:
+    """Migrate the database at ``url`` to this hpo's schema; return its (old, new) revisions.
+
+    An empty database gets the whole schema. Back the database up first.
+    """
+    db = Database(url)
+    try:
+
+        def _upgrade(conn: Connection) -> str | None:
+            has_tables, old = _inspect(conn)
+            if has_tables and old not in all_versions():
+                _check_version(db.shown_url, has_tables, old)  # not hpo's: raises
+            command.upgrade(alembic_config(conn), "head")
+            return old
+
+        with db.explained_errors():
+            old = db.run(_upgrade, write=True)
+    finally:
+        db.dispose()
+    return old, head_version()
+
+
+def _inspect(conn: Connection) -> tuple[bool, str | None]:
+    """Whether hpo's tables exist, and the schema version."""
+    # "studies" first: each statement may see more committed work than the previous one (PostgreSQL
+    # READ COMMITTED), and the version table is committed with (or, on MySQL, after) the tables.
+    inspector = inspect(conn)
+    if not inspector.has_table("studies"):
+        return False, None
+    if not inspector.has_table(_VERSION_TABLE):
+        return True, None
+    return True, conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalar()
+
+
+def _create_schema(conn: Connection) -> tuple[bool, str | None]:
+    """Under a lock: create and stamp the schema unless it exists; return :func:`_inspect`'s answer."""
+    # SQLite: this write transaction began with BEGIN IMMEDIATE, which is the lock.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK_KEY})
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        conn.execute(text("SELECT GET_LOCK('hpo_schema', 60)"))
+    try:
+        if not inspect(conn).has_table("studies"):  # else created while we waited for the lock
+            BaseModel.metadata.create_all(conn, checkfirst=False)
+            MigrationContext.configure(conn).stamp(_script(), "head")
+        return _inspect(conn)
+    finally:
+        if conn.dialect.name in ("mysql", "mariadb"):
+            conn.execute(text("SELECT RELEASE_LOCK('hpo_schema')"))
+
+
+def _check_version(shown_url: str, has_tables: bool, version: str | None) -> None:
+    head = head_version()
+    if version == head:
+        return
+    upgrade_hint = f"Back it up, then run: hpo storage upgrade --storage '{shown_url}'"
+    if version is None and not has_tables:
+        raise StorageVersionError(
+            f"The database {shown_url!r} has no hpo tables and skip_table_creation=True. {upgrade_hint} "
+            "(it creates them), or leave skip_table_creation=False."
+        )
+    if version is None:
+        raise StorageVersionError(
+            f"The database {shown_url!r} has a 'studies' table but no schema version: hpo did not create it. "
+            "Use an empty database for hpo."
+        )
+    if version in all_versions():
+        raise StorageVersionError(
+            f"The database {shown_url!r} has schema version {version!r}, older than {head!r} which this "
+            f"version of hpo needs. {upgrade_hint}"
+        )
+    raise StorageVersionError(
+        f"The database {shown_url!r} has schema version {version!r}, unknown to this version of hpo "
+        f"(which uses {head!r}). It was written by a newer hpo (upgrade hpo: pip install -U hpo) or by "
+        "another program such as Optuna, whose databases hpo cannot open; use another database."
+    )
