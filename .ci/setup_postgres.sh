@@ -56,6 +56,8 @@ if [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" = "1"
 else
     psql_admin -c "CREATE ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD'"
 fi
+# Tests drop their throwaway databases WITH (FORCE), which ends leftover sessions of the role.
+psql_admin -c "GRANT pg_signal_backend TO $ROLE"
 if [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != "1" ]; then
     psql_admin -c "CREATE DATABASE $DATABASE OWNER $ROLE"
 fi

@@ -18,6 +18,7 @@ Flows:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -229,23 +230,28 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[_M] | tuple[type[Mes
     if not issubclass(cls, expected):
         names = expected.__name__ if isinstance(expected, type) else [e.__name__ for e in expected]
         raise WireError(f"Expected a {names} message, got {cls.__name__}.")
-    hints = typing.get_type_hints(cls)
+    schema = _schema(cls)
     kwargs: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        if field.name not in data:
-            if field.default is not dataclasses.MISSING:
+    for name, (hint, required) in schema.items():
+        if name not in data:
+            if not required:
                 continue
-            raise WireError(f"{cls.__name__} message lacks field {field.name!r}.")
-        value = data[field.name]
-        if not _matches(value, hints[field.name]):
-            raise WireError(
-                f"{cls.__name__}.{field.name} must be {_describe(hints[field.name])}, got {type(value).__name__}."
-            )
-        kwargs[field.name] = value
-    extra = set(data) - {f.name for f in dataclasses.fields(cls)} - {"type", "v"}
+            raise WireError(f"{cls.__name__} message lacks field {name!r}.")
+        value = data[name]
+        if not _matches(value, hint):
+            raise WireError(f"{cls.__name__}.{name} must be {_describe(hint)}, got {type(value).__name__}.")
+        kwargs[name] = value
+    extra = set(data) - set(schema) - {"type", "v"}
     if extra:
         raise WireError(f"{cls.__name__} message has unknown fields {sorted(extra)}.")
     return typing.cast(_M, cls(**kwargs))
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(cls: type[Message]) -> dict[str, tuple[Any, bool]]:
+    """Field name -> (type hint, required) of a message class, computed once."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: (hints[f.name], f.default is dataclasses.MISSING) for f in dataclasses.fields(cls)}
 
 
 def _matches(value: Any, hint: Any) -> bool:

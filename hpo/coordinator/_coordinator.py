@@ -183,7 +183,7 @@ class Coordinator:
         key = wire.reply_key(token)
         pipe = self._client.pipeline(transaction=False)
         pipe.rpush(key, reply.to_json())
-        pipe.expire(key, wire.REPLY_TTL_S)
+        pipe.expire(key, wire.REPLY_TTL_S)  # a reply nobody pops (its worker died) does not stay forever
         pipe.execute()
 
     def _ack(self, stream: str, ids: list[bytes]) -> None:

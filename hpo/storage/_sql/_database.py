@@ -71,9 +71,16 @@ class Database:
         # One connection serves an in-memory database: transactions of several threads must take turns.
         self._lock: contextlib.AbstractContextManager[Any] = threading.RLock() if memory else contextlib.nullcontext()
         self._pid = os.getpid()
+        self._batch = threading.local()
 
     def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
-        """``fn(connection)`` in one transaction, committed on return; retried as a whole on contention."""
+        """``fn(connection)`` in one transaction, committed on return; retried as a whole on contention.
+
+        Inside :meth:`batch` on the same thread, ``fn`` joins the batch's transaction instead.
+        """
+        joined = getattr(self._batch, "conn", None)
+        if joined is not None:
+            return fn(joined)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self._lock, self._connect(write) as conn, conn.begin():
@@ -98,6 +105,22 @@ class Database:
                 f"Cannot use the database {self.shown_url!r}: {reason}. Check that the server is running and "
                 "reachable, and that the user, password and database name are right."
             ) from e
+
+    def batch(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` with every :meth:`run` it makes on this thread in one write transaction."""
+
+        def in_one_transaction(conn: Connection) -> T:
+            self._batch.conn, self._batch.memo = conn, {}
+            try:
+                return fn()
+            finally:
+                self._batch.conn = self._batch.memo = None
+
+        return self.run(in_one_transaction, write=True)
+
+    def batch_memo(self) -> dict[Any, Any] | None:
+        """A dict living as long as the current batch's transaction on this thread; None outside a batch."""
+        return getattr(self._batch, "memo", None)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

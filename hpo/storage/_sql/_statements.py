@@ -129,6 +129,7 @@ BEST_TRIAL_MAXIMIZE = _best_trial(maximize=True)
 
 
 @functools.cache
+@functools.lru_cache(maxsize=None)
 def upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
     """Insert a row, or update the row with the same ``keys`` (a unique constraint): all its other columns."""
     others = [c.name for c in table.columns if c.name not in keys and not c.primary_key]

@@ -89,6 +89,24 @@ class RDBStorage(BaseStorage):
         self._db.dispose()
 
     # --- studies ------------------------------------------------------------------------------
+    def _lock_updatable_trial(self, conn: Connection, trial_id: int) -> tuple[int, int]:
+        """:func:`_lock_updatable_trial`, once per trial within a batch (the lock holds until its commit)."""
+        memo = self._db.batch_memo()
+        if memo is None:
+            return _lock_updatable_trial(conn, trial_id)
+        if trial_id not in memo:
+            memo[trial_id] = _lock_updatable_trial(conn, trial_id)
+        return memo[trial_id]
+
+    def apply_batch(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """Apply ``(method name, args)`` write calls in order, in one transaction (all or nothing)."""
+
+        def apply() -> None:
+            for method, args in calls:
+                getattr(self, method)(*args)
+
+        self._db.batch(apply)
+
     def create_new_study(self, directions: Sequence[StudyDirection], study_name: str | None = None) -> int:
         name = study_name if study_name is not None else DEFAULT_STUDY_NAME_PREFIX + str(uuid.uuid4())
         _check_name(name, "study name")
@@ -254,7 +272,7 @@ class RDBStorage(BaseStorage):
         }
 
         def _set(conn: Connection) -> int:
-            study_id, _ = _lock_updatable_trial(conn, trial_id)
+            study_id, _ = self._lock_updatable_trial(conn, trial_id)
             self._check_distribution(conn, study_id, param_name, distribution)
             conn.execute(sql.upsert(conn.dialect.name, sql.PARAMS, ("trial_id", "param_name")), row)
             return study_id
@@ -291,7 +309,7 @@ class RDBStorage(BaseStorage):
         value_rows = _value_rows(values) if values is not None else []
 
         def _set(conn: Connection) -> bool:
-            _lock_updatable_trial(conn, trial_id)
+            self._lock_updatable_trial(conn, trial_id)
             now = datetime.datetime.now()
             if state == TrialState.RUNNING:  # pop a WAITING trial: exactly one caller wins
                 result = conn.execute(sql.POP_WAITING_TRIAL, {"p_trial_id": trial_id, "p_now": now})
@@ -301,6 +319,9 @@ class RDBStorage(BaseStorage):
                 changes: dict[str, Any] = {"p_trial_id": trial_id, "state": state}
                 if state.is_finished():
                     changes["datetime_complete"] = now
+                    memo = self._db.batch_memo()
+                    if memo is not None:
+                        memo.pop(trial_id, None)  # later calls in the batch must see it finished
                 conn.execute(sql.UPDATE_TRIAL, changes)
             if values is not None:
                 conn.execute(sql.DELETE_VALUES, {"p_trial_id": trial_id})
@@ -315,7 +336,7 @@ class RDBStorage(BaseStorage):
         row = {"trial_id": trial_id, "step": step, "intermediate_value": value, "intermediate_value_type": value_type}
 
         def _set(conn: Connection) -> None:
-            _lock_updatable_trial(conn, trial_id)
+            self._lock_updatable_trial(conn, trial_id)
             conn.execute(sql.upsert(conn.dialect.name, sql.INTERMEDIATE_VALUES, ("trial_id", "step")), row)
 
         self._db.run(_set, write=True)
@@ -331,7 +352,7 @@ class RDBStorage(BaseStorage):
         row = {"trial_id": trial_id, "key": key, "value_json": _to_json(key, value)}
 
         def _set(conn: Connection) -> None:
-            _lock_updatable_trial(conn, trial_id)
+            self._lock_updatable_trial(conn, trial_id)
             conn.execute(sql.upsert(conn.dialect.name, table, ("trial_id", "key")), row)
 
         self._db.run(_set, write=True)
