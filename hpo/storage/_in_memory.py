@@ -27,6 +27,18 @@ class _StudyInfo:
         self.system_attrs: dict[str, Any] = {}
         self.trials: list[FrozenTrial] = []
         self.param_distribution: dict[str, BaseDistribution] = {}
+        self.best_number: int | None = None  # kept up to date, so best_trial costs O(1)
+
+    def consider_for_best(self, trial: FrozenTrial) -> None:
+        if len(self.directions) != 1 or trial.state != TrialState.COMPLETE or not trial.values:
+            return
+        if self.best_number is None:
+            self.best_number = trial.number
+            return
+        best = self.trials[self.best_number].values[0]  # type: ignore[index]
+        value = trial.values[0]
+        if value < best if self.directions[0] != StudyDirection.MAXIMIZE else value > best:
+            self.best_number = trial.number
 
 
 class InMemoryStorage(BaseStorage):
@@ -143,6 +155,7 @@ class InMemoryStorage(BaseStorage):
                 trial._trial_id = trial_id
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial_id] = (study_id, number)
+            study.consider_for_best(trial)
             return trial_id
 
     def set_trial_param(
@@ -181,6 +194,7 @@ class InMemoryStorage(BaseStorage):
             if state.is_finished():
                 trial.datetime_complete = datetime.datetime.now()
             self._replace(trial_id, trial)
+            self._studies[self._locate(trial_id)[0]].consider_for_best(trial)
             return True
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
@@ -203,6 +217,15 @@ class InMemoryStorage(BaseStorage):
             trial = copy.copy(trial)
             trial.system_attrs = {**trial.system_attrs, key: value}
             self._replace(trial_id, trial)
+
+    def get_best_trial(self, study_id: int) -> FrozenTrial:
+        with self._lock:
+            study = self._study(study_id)
+            if len(study.directions) > 1:
+                raise RuntimeError("A multi-objective study has no single best trial; use `best_trials`.")
+            if study.best_number is None:
+                raise ValueError("No trial is completed yet, so there is no best trial.")
+            return copy.deepcopy(study.trials[study.best_number])
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._lock:
@@ -240,6 +263,7 @@ class InMemoryStorage(BaseStorage):
             self._check_and_record_distributions(study, trial.distributions)
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
+            study.consider_for_best(trial)
 
     # --- helpers ------------------------------------------------------------------------------
     def _study(self, study_id: int) -> _StudyInfo:
