@@ -106,13 +106,16 @@ class Database:
                 "reachable, and that the user, password and database name are right."
             ) from e
 
-    def batch(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` with every :meth:`run` it makes on this thread in one write transaction."""
+    def batch(self, fn: Callable[[Connection, dict[Any, Any]], T]) -> T:
+        """``fn(connection, memo)`` in one write transaction that every :meth:`run` on this thread joins.
+
+        ``memo`` is a dict that lives as long as the transaction (see :meth:`batch_memo`).
+        """
 
         def in_one_transaction(conn: Connection) -> T:
             self._batch.conn, self._batch.memo = conn, {}
             try:
-                return fn()
+                return fn(conn, self._batch.memo)
             finally:
                 self._batch.conn = self._batch.memo = None
 

@@ -94,18 +94,30 @@ class RDBStorage(BaseStorage):
         memo = self._db.batch_memo()
         if memo is None:
             return _lock_updatable_trial(conn, trial_id)
-        if trial_id not in memo:
-            memo[trial_id] = _lock_updatable_trial(conn, trial_id)
-        return memo[trial_id]
+        locked = memo.setdefault(_LOCKED, {})
+        if trial_id not in locked:
+            locked[trial_id] = _lock_updatable_trial(conn, trial_id)
+        return locked[trial_id]
 
     def apply_batch(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         """Apply ``(method name, args)`` write calls in order, in one transaction (all or nothing)."""
 
-        def apply() -> None:
+        def apply(conn: Connection, memo: dict[Any, Any]) -> None:
             for method, args in calls:
                 getattr(self, method)(*args)
+            for (table, keys), rows in memo.get(_UPSERTS, {}).items():
+                conn.execute(sql.upsert(conn.dialect.name, table, keys), list(rows.values()))
 
         self._db.batch(apply)
+
+    def _upsert(self, conn: Connection, table: Table, keys: tuple[str, ...], row: dict[str, Any]) -> None:
+        """Insert or update ``row``; inside a batch, rows wait to be written together (the last per key wins)."""
+        memo = self._db.batch_memo()
+        if memo is None:
+            conn.execute(sql.upsert(conn.dialect.name, table, keys), row)
+            return
+        rows = memo.setdefault(_UPSERTS, {}).setdefault((table, keys), {})
+        rows[tuple(row[k] for k in keys)] = row
 
     def create_new_study(self, directions: Sequence[StudyDirection], study_name: str | None = None) -> int:
         name = study_name if study_name is not None else DEFAULT_STUDY_NAME_PREFIX + str(uuid.uuid4())
@@ -156,7 +168,7 @@ class RDBStorage(BaseStorage):
 
         def _set(conn: Connection) -> None:
             _check_study(conn, study_id)
-            conn.execute(sql.upsert(conn.dialect.name, table, ("study_id", "key")), row)
+            self._upsert(conn, table, ("study_id", "key"), row)
 
         self._db.run(_set, write=True)
 
@@ -274,7 +286,7 @@ class RDBStorage(BaseStorage):
         def _set(conn: Connection) -> int:
             study_id, _ = self._lock_updatable_trial(conn, trial_id)
             self._check_distribution(conn, study_id, param_name, distribution)
-            conn.execute(sql.upsert(conn.dialect.name, sql.PARAMS, ("trial_id", "param_name")), row)
+            self._upsert(conn, sql.PARAMS, ("trial_id", "param_name"), row)
             return study_id
 
         study_id = self._db.run(_set, write=True)
@@ -321,7 +333,7 @@ class RDBStorage(BaseStorage):
                     changes["datetime_complete"] = now
                     memo = self._db.batch_memo()
                     if memo is not None:
-                        memo.pop(trial_id, None)  # later calls in the batch must see it finished
+                        memo.get(_LOCKED, {}).pop(trial_id, None)  # later calls in the batch must see it finished
                 conn.execute(sql.UPDATE_TRIAL, changes)
             if values is not None:
                 conn.execute(sql.DELETE_VALUES, {"p_trial_id": trial_id})
@@ -337,7 +349,7 @@ class RDBStorage(BaseStorage):
 
         def _set(conn: Connection) -> None:
             self._lock_updatable_trial(conn, trial_id)
-            conn.execute(sql.upsert(conn.dialect.name, sql.INTERMEDIATE_VALUES, ("trial_id", "step")), row)
+            self._upsert(conn, sql.INTERMEDIATE_VALUES, ("trial_id", "step"), row)
 
         self._db.run(_set, write=True)
 
@@ -353,7 +365,7 @@ class RDBStorage(BaseStorage):
 
         def _set(conn: Connection) -> None:
             self._lock_updatable_trial(conn, trial_id)
-            conn.execute(sql.upsert(conn.dialect.name, table, ("trial_id", "key")), row)
+            self._upsert(conn, table, ("trial_id", "key"), row)
 
         self._db.run(_set, write=True)
 
@@ -437,6 +449,10 @@ class RDBStorage(BaseStorage):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+_LOCKED = "locked trials"  # batch memo: trial id -> (study id, number), checked updatable in this batch
+_UPSERTS = "upserts"  # batch memo: (table, key columns) -> {key values: row}, written at the end of the batch
+
+
 def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"A {what} must be a string, got {type(name).__name__} {name!r}.")
