@@ -207,6 +207,17 @@ def test_params_stay_inside_their_distributions() -> None:
     assert all(RELATIVE_PARAMS_KEY in t.system_attrs for t in gp_trials)
 
 
+def test_discrete_only_space_finds_the_optimum() -> None:
+    def objective(trial: hpo.Trial) -> float:
+        a = trial.suggest_categorical("a", ["x", "y", "z"])
+        b = trial.suggest_int("b", 0, 5)
+        return {"x": 1, "y": 0, "z": 2}[a] + (b - 3) ** 2 + trial.suggest_categorical("c", [True, False])
+
+    study = hpo.create_study(sampler=GPSampler(seed=0, n_startup_trials=4))
+    study.optimize(objective, n_trials=14)
+    assert study.best_params == {"a": "y", "b": 3, "c": False}
+
+
 def test_running_trials_get_distinct_points() -> None:
     study = hpo.create_study(sampler=GPSampler(seed=0, n_startup_trials=5))
     study.optimize(quadratic, n_trials=5)

@@ -47,11 +47,14 @@ def _cholesky(K: np.ndarray) -> np.ndarray:
 
 
 def _cho_inverse(L: np.ndarray) -> np.ndarray:
-    """``(L L^T)^-1`` from the lower Cholesky factor ``L``."""
+    """``(L L^T)^-1`` from the lower Cholesky factor ``L`` (whose upper triangle is zero)."""
     inv, info = scipy.linalg.lapack.dpotri(L, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"dpotri failed with info={info}.")
-    return np.tril(inv) + np.tril(inv, -1).T
+    # dpotri fills the lower triangle and leaves the (zero) upper one as it was.
+    full = inv + inv.T
+    full[np.diag_indices_from(full)] = inv.diagonal()
+    return full
 
 
 class GPRegressor:

@@ -19,6 +19,7 @@ from hpo.samplers._gp.search_space import SearchSpace
 from hpo.samplers._gp.transform import standardize, warp
 from hpo.samplers._random import RandomSampler
 from hpo.search_space import IntersectionSearchSpace
+from hpo.study._study import CONSTRAINTS_KEY
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, TrialState
 
@@ -162,7 +163,7 @@ class GPSampler(BaseSampler):
 
         Trials without constraint values (constraints_func failed) count as infeasible.
         """
-        values = [t.system_attrs.get(_constraints_key()) for t in completed]
+        values = [t.system_attrs.get(CONSTRAINTS_KEY) for t in completed]
         if all(v is None for v in values):
             return [], np.ones(len(completed), dtype=bool)
         if len({len(v) for v in values if v is not None}) > 1:
@@ -209,7 +210,7 @@ class GPSampler(BaseSampler):
     ) -> None:
         if self._constraints_func is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             constraints = _check_constraints(self._constraints_func(trial))
-            study._storage.set_trial_system_attr(trial._trial_id, _constraints_key(), constraints)
+            study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraints)
         self._independent_sampler.after_trial(study, trial, state, values)
 
     def __repr__(self) -> str:
@@ -217,12 +218,6 @@ class GPSampler(BaseSampler):
             f"GPSampler(seed={self._seed!r}, n_startup_trials={self._n_startup_trials}, "
             f"deterministic_objective={self._deterministic})"
         )
-
-
-def _constraints_key() -> str:
-    from hpo.study._study import CONSTRAINTS_KEY  # imported late: hpo.study imports the samplers
-
-    return CONSTRAINTS_KEY
 
 
 def _resolve_constraints_func(func: ConstraintsFunc | str | None) -> ConstraintsFunc | None:
