@@ -7,6 +7,7 @@ Observations and samples are arrays of internal representations, one column per 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -164,7 +165,8 @@ class _NumericalDim:
         self.raw_low, self.raw_high = float(dist.low), float(dist.high)
         self.step = float(dist.step) if dist.step is not None else 0.0  # IntDistribution always has one
         low, high = self.raw_low - self.step / 2, self.raw_high + self.step / 2
-        self.low, self.high = (np.log(low), np.log(high)) if self.log else (low, high)
+        self.low: float = math.log(low) if self.log else low
+        self.high: float = math.log(high) if self.log else high
 
     def kernels(
         self, observed: np.ndarray, with_prior: bool, parameters: ParzenEstimatorParameters

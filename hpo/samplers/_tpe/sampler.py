@@ -78,7 +78,9 @@ class TPESampler(BaseSampler):
             once per parameter that had to be sampled on its own (it is not in every finished trial).
         constant_liar: Count RUNNING trials as bad ones so that parallel workers spread out.
             ``None`` (default): on whenever other trials are running (``n_jobs > 1``, distributed
-            workers), off otherwise.
+            workers), off otherwise. While it is on, the jointly sampled values of a trial are
+            stored in its ``tpe:relative_params`` system attribute, so that other workers see
+            them before the objective suggests them.
         constraints_func: ``FrozenTrial -> sequence of floats``, each > 0 when a constraint is
             violated; a callable or ``"module:function"``. The values are stored in the trial's
             ``constraints`` system attribute, and feasible trials rank above infeasible ones.
