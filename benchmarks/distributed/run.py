@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -38,6 +41,25 @@ def stack(tmp: pathlib.Path, slots: int, storage_url: str | None = None) -> Loca
         pythonpath=[str(HERE)],
         log_dir=str(tmp),
     )
+
+
+@contextlib.contextmanager
+def fresh_postgres(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of ``server_url`` (dropped afterwards): hpo and Optuna
+    both name a table ``studies``, so each side gets its own database."""
+    import sqlalchemy
+
+    url = sqlalchemy.engine.make_url(server_url)
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def use(s: LocalStack) -> None:
@@ -70,17 +92,17 @@ def throughput(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("hpo, 2 workers, coordinator + SQLite", hpo_throughput(args.n_trials, None, pathlib.Path(tmp))))
     if args.postgres_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows.append(("hpo, 2 workers, coordinator + PostgreSQL",
-                         hpo_throughput(args.n_trials, args.postgres_url, pathlib.Path(tmp))))
+        with tempfile.TemporaryDirectory() as tmp, fresh_postgres(args.postgres_url) as url:
+            rows.append(("hpo, 2 workers, coordinator + PostgreSQL", hpo_throughput(args.n_trials, url, pathlib.Path(tmp))))
     if args.optuna_python:
         with tempfile.TemporaryDirectory() as tmp:
             common = ["throughput", "--n-trials", str(args.n_trials), "--processes", "2"]
             rows.append(("Optuna, 2 processes, RDB SQLite",
                          optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")))
             if args.postgres_url:
-                rows.append(("Optuna, 2 processes, RDB PostgreSQL",
-                             optuna_side(args.optuna_python, *common, "--storage", args.postgres_url)))
+                with fresh_postgres(args.postgres_url) as url:
+                    rows.append(("Optuna, 2 processes, RDB PostgreSQL",
+                                 optuna_side(args.optuna_python, *common, "--storage", url)))
             server = EmbeddedRedis(pathlib.Path(tmp))
             server.start()
             try:
@@ -127,8 +149,9 @@ def latency(args: argparse.Namespace) -> None:
             rows.append(("Optuna: report + should_prune on RDB SQLite",
                          optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")))
             if args.postgres_url:
-                rows.append(("Optuna: report + should_prune on RDB PostgreSQL",
-                             optuna_side(args.optuna_python, *common, "--storage", args.postgres_url)))
+                with fresh_postgres(args.postgres_url) as url:
+                    rows.append(("Optuna: report + should_prune on RDB PostgreSQL",
+                                 optuna_side(args.optuna_python, *common, "--storage", url)))
     print(f"\nReport-to-decision latency, 16 trials reporting at once, {LATENCY_STEPS} reports each\n")
     print("| setup | reports | p50 ms | p99 ms |")
     print("|---|---|---|---|")

@@ -28,8 +28,16 @@ class _StudyInfo:
         self.trials: list[FrozenTrial] = []
         self.param_distribution: dict[str, BaseDistribution] = {}
         self.best_number: int | None = None  # kept up to date, so best_trial costs O(1)
+        self.numbers_by_state: dict[TrialState, set[int]] = {state: set() for state in TrialState}
 
-    def consider_for_best(self, trial: FrozenTrial) -> None:
+    def record(self, trial: FrozenTrial, previous: TrialState | None = None) -> None:
+        """Index a new trial, or one whose state changed from ``previous``."""
+        if previous is not None:
+            self.numbers_by_state[previous].discard(trial.number)
+        self.numbers_by_state[trial.state].add(trial.number)
+        self._consider_for_best(trial)
+
+    def _consider_for_best(self, trial: FrozenTrial) -> None:
         if len(self.directions) != 1 or trial.state != TrialState.COMPLETE or not trial.values:
             return
         if self.best_number is None:
@@ -155,7 +163,7 @@ class InMemoryStorage(BaseStorage):
                 trial._trial_id = trial_id
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial_id] = (study_id, number)
-            study.consider_for_best(trial)
+            study.record(trial)
             return trial_id
 
     def set_trial_param(
@@ -182,8 +190,9 @@ class InMemoryStorage(BaseStorage):
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
     ) -> bool:
         with self._lock:
-            trial, _ = self._updatable_trial(trial_id)
-            if state == TrialState.RUNNING and trial.state != TrialState.WAITING:
+            trial, study = self._updatable_trial(trial_id)
+            previous = trial.state
+            if state == TrialState.RUNNING and previous != TrialState.WAITING:
                 return False
             trial = copy.copy(trial)
             trial.state = state
@@ -194,7 +203,7 @@ class InMemoryStorage(BaseStorage):
             if state.is_finished():
                 trial.datetime_complete = datetime.datetime.now()
             self._replace(trial_id, trial)
-            self._studies[self._locate(trial_id)[0]].consider_for_best(trial)
+            study.record(trial, previous)
             return True
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
@@ -239,10 +248,13 @@ class InMemoryStorage(BaseStorage):
         self, study_id: int, deepcopy: bool = True, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
         with self._lock:
-            trials = self._study(study_id).trials
-            if states is not None:
-                trials = [t for t in trials if t.state in states]
-            return copy.deepcopy(trials) if deepcopy else list(trials)
+            study = self._study(study_id)
+            if states is None:
+                trials = list(study.trials)
+            else:  # from the state index: asking for the few WAITING or RUNNING trials costs no scan
+                numbers = [n for state in TrialState if state in states for n in study.numbers_by_state[state]]
+                trials = [study.trials[n] for n in sorted(numbers)]
+            return copy.deepcopy(trials) if deepcopy else trials
 
     # --- adopting data from another storage (the coordinator's in-memory view of SQL) -------------
     def adopt_study(self, study: FrozenStudy) -> None:
@@ -263,7 +275,7 @@ class InMemoryStorage(BaseStorage):
             self._check_and_record_distributions(study, trial.distributions)
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
-            study.consider_for_best(trial)
+            study.record(trial)
 
     # --- helpers ------------------------------------------------------------------------------
     def _study(self, study_id: int) -> _StudyInfo:
