@@ -84,6 +84,18 @@ class MirroredStorage(InMemoryStorage):
         self.backend.delete_study(study_id)
         super().delete_study(study_id)
 
+    def set_trial_system_attrs_now(self, trial_id: int, attrs: dict[str, Any]) -> None:
+        """Store system attrs in memory and in SQL at once, in one transaction, without waiting for the queue."""
+        for key, value in attrs.items():
+            super().set_trial_system_attr(trial_id, key, value)
+        calls = [("set_trial_system_attr", (trial_id, key, value)) for key, value in attrs.items()]
+        apply_batch = getattr(self.backend, "apply_batch", None)
+        if apply_batch is not None:
+            apply_batch(calls)
+        else:
+            for method, args in calls:
+                getattr(self.backend, method)(*args)
+
     # --- written behind -----------------------------------------------------------------------
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
         super().set_study_user_attr(study_id, key, value)

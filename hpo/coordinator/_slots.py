@@ -14,7 +14,8 @@ _logger = logging.getLogger(__name__)
 
 
 class Slots:
-    """Counts free slots per queue: announced concurrency plus a small prefetch, minus trials in flight."""
+    """Counts free slots per queue: announced concurrency plus a small prefetch (a quarter, at least one
+    per worker), minus trials in flight; studies sharing a queue get fair shares of it."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
@@ -22,6 +23,8 @@ class Slots:
         self._capacity: dict[str, int] = {}
         self._hosts: dict[str, int] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
+        self._owned: collections.Counter[tuple[str, int]] = collections.Counter()
+        self._wanting: collections.defaultdict[str, set[int]] = collections.defaultdict(set)
 
     def refresh(self) -> bool:
         """Re-read the workers' announcements; True when some queue gained capacity."""
@@ -44,26 +47,34 @@ class Slots:
             self._capacity, self._hosts = dict(capacity), dict(hosts)
         return grew
 
-    def try_reserve(self, queue: str) -> bool:
+    def try_reserve(self, queue: str, owner: int) -> bool:
+        """Take a slot of ``queue`` for study ``owner``; refused when the queue is full or when
+        the owner already holds its fair share while other studies want slots too."""
         with self._lock:
-            limit = self._capacity.get(queue, 0) + max(1, self._hosts.get(queue, 0))
-            if self._in_flight[queue] >= limit:
+            self._wanting[queue].add(owner)
+            capacity = self._capacity.get(queue, 0)
+            # A small prefetch keeps every slot busy while finished slots wait for their next trial,
+            # yet the sampler never suggests far ahead of the results.
+            limit = capacity + max(1, self._hosts.get(queue, 0), -(-capacity // 4))
+            fair_share = -(-limit // len(self._wanting[queue]))
+            if self._in_flight[queue] >= limit or self._owned[(queue, owner)] >= fair_share:
                 return False
             self._in_flight[queue] += 1
+            self._owned[(queue, owner)] += 1
             return True
 
-    def take(self, queue: str, n: int = 1) -> None:
-        """Count ``n`` trials already in flight (e.g. found running after a restart)."""
+    def withdraw(self, queue: str, owner: int) -> None:
+        """``owner`` wants no more slots (its budget is spent): others may use its share."""
+        with self._lock:
+            self._wanting[queue].discard(owner)
+
+    def take(self, queue: str, owner: int, n: int = 1) -> None:
+        """Count ``n`` trials of ``owner`` already in flight (e.g. found running after a restart)."""
         with self._lock:
             self._in_flight[queue] += n
+            self._owned[(queue, owner)] += n
 
-    def release(self, queue: str) -> None:
+    def release(self, queue: str, owner: int) -> None:
         with self._lock:
             self._in_flight[queue] = max(0, self._in_flight[queue] - 1)
-
-    def snapshot(self) -> dict[str, dict[str, int]]:
-        with self._lock:
-            return {
-                q: {"capacity": self._capacity.get(q, 0), "in_flight": self._in_flight[q]}
-                for q in set(self._capacity) | set(self._in_flight)
-            }
+            self._owned[(queue, owner)] = max(0, self._owned[(queue, owner)] - 1)

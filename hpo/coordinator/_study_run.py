@@ -59,6 +59,10 @@ class StudyRun:
 
     # --- state --------------------------------------------------------------------------------
     @property
+    def _owner(self) -> int:
+        return self.study._study_id
+
+    @property
     def queue(self) -> str:
         return self.job["queue"]
 
@@ -71,6 +75,8 @@ class StudyRun:
         return self._n_finished
 
     def _set_status(self, status: str, error: str | None = None) -> None:
+        if status != "running":
+            self._slots.withdraw(self.queue, self._owner)
         self.job = {**self.job, "status": status, "error": error, "ended_at": time.time() if status != "running" else None}
         self.study.set_system_attr(JOB_KEY, self.job)
 
@@ -100,14 +106,15 @@ class StudyRun:
         """Publish trials while workers have free slots and the budget allows."""
         while self.status == "running":
             if self._deadline_passed() or self._n_finished + len(self.attempts) >= self.job["n_trials"]:
+                self._slots.withdraw(self.queue, self._owner)
                 self._maybe_end()
                 return
-            if not self._slots.try_reserve(self.queue):
+            if not self._slots.try_reserve(self.queue, self._owner):
                 return
             try:
                 self._launch()
             except Exception as e:
-                self._slots.release(self.queue)
+                self._slots.release(self.queue, self._owner)
                 _logger.exception("Could not start a trial of %s.", self.study.study_name)
                 self._set_status("error", f"Could not start a trial: {e!r}")
                 return
@@ -120,9 +127,10 @@ class StudyRun:
             for name, value in trial.relative_params.items()
             if name in trial.relative_search_space
         }
-        trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
-        trial.set_system_attr(RELATIVE_KEY, presampled)
-        self.study._storage.flush()  # a restarted coordinator must know every published attempt
+        # Stored before publishing, so that a restarted coordinator knows every published attempt.
+        attrs = {ATTEMPT_KEY: {"n": 0, "token": token}, RELATIVE_KEY: presampled}
+        self.study._storage.set_trial_system_attrs_now(trial._trial_id, attrs)
+        trial._frozen.system_attrs = {**trial._frozen.system_attrs, **attrs}
         self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
         self._send(self.attempts[trial._trial_id], presampled)
 
@@ -155,7 +163,7 @@ class StudyRun:
             self.attempts[frozen._trial_id] = adopted
             if adopted.started_by is None:
                 self._send(adopted, presampled)
-        self._slots.take(self.queue, len(self.attempts))
+        self._slots.take(self.queue, self._owner, len(self.attempts))
 
     # --- messages from workers ----------------------------------------------------------------
     def attempt_for(self, message: wire.Start | wire.Suggest | wire.Report | wire.Finish) -> Attempt | None:
@@ -214,7 +222,7 @@ class StudyRun:
         values = message.values if state != TrialState.FAIL else None
         tell(self.study, attempt.trial, values, state, fail_reason=message.fail_reason)
         del self.attempts[message.trial_id]
-        self._slots.release(self.queue)
+        self._slots.release(self.queue, self._owner)
         self._n_finished += 1
         if message.refused:
             self._set_status("error", message.fail_reason)
@@ -237,7 +245,7 @@ class StudyRun:
             if attempt.started_by is None:
                 tell(self.study, attempt.trial, state=TrialState.FAIL, fail_reason="The study was cancelled.")
                 del self.attempts[trial_id]
-                self._slots.release(self.queue)
+                self._slots.release(self.queue, self._owner)
                 self._n_finished += 1
 
     def _maybe_end(self) -> None:
