@@ -22,5 +22,5 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     coordinator = Coordinator(settings)
-    signal.signal(signal.SIGTERM, lambda *_: coordinator._stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: coordinator.request_stop())
     coordinator.serve_forever()

@@ -81,6 +81,10 @@ class Coordinator:
         for run in list(self.runs.values()):
             run.lane.submit(run.top_up)
 
+    def request_stop(self) -> None:
+        """Ask :meth:`serve_forever` to return (safe from a signal handler)."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stop reading, let lanes finish their work, flush SQL."""
         self._stop.set()
