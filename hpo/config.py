@@ -66,8 +66,10 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
         raise FileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
     text = file.read_text()
     if file.suffix == ".toml":
-        import tomllib
-
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise ValueError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.") from None
         return tomllib.loads(text)
     try:
         loaded = json.loads(text)

@@ -1,0 +1,37 @@
+"""Settings from the environment and from a config file."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from hpo.config import DEFAULT_BROKER_URL, Settings
+
+
+def test_environment_wins_over_the_file(tmp_path: pathlib.Path) -> None:
+    config = tmp_path / "hpo.json"
+    config.write_text(json.dumps({"broker_url": "redis://file:6379/0", "objective_modules": ["a", "b"], "gpus": "0,1"}))
+    settings = Settings.from_env({"HPO_CONFIG_FILE": str(config), "HPO_BROKER_URL": "redis://env:6379/0",
+                                  "HPO_HOME": str(tmp_path)})
+    assert settings.broker_url == "redis://env:6379/0"
+    assert settings.objective_modules == ("a", "b")
+    assert settings.gpus == ("0", "1")
+
+
+def test_defaults_and_the_embedded_stack(tmp_path: pathlib.Path) -> None:
+    assert Settings.from_env({"HPO_HOME": str(tmp_path)}).broker_url == DEFAULT_BROKER_URL
+    (tmp_path / "stack.json").write_text(json.dumps({"broker_url": "redis://127.0.0.1:4242/0"}))
+    settings = Settings.from_env({"HPO_HOME": str(tmp_path)})
+    assert settings.broker_url == "redis://127.0.0.1:4242/0"
+    assert settings.objective_modules == () and settings.gpus is None and settings.storage_url is None
+
+
+def test_bad_config_files_are_named(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Settings.from_env({"HPO_CONFIG_FILE": str(tmp_path / "missing.json")})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Settings.from_env({"HPO_CONFIG_FILE": str(bad)})
