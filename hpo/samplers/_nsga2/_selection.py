@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hpo.study._multi_objective import is_pareto_front
+from hpo.study._study import CONSTRAINTS_KEY
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-CONSTRAINTS_KEY = "constraints"
 
 
 class NSGAIIElitePopulationSelectionStrategy:

@@ -15,13 +15,13 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.samplers._tpe._split import below_mask
+from hpo.study._study import CONSTRAINTS_KEY
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-CONSTRAINTS_KEY = "constraints"
 
 
 class TrialHistory:
