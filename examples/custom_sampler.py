@@ -18,8 +18,9 @@ import hpo as optuna
 
 
 class SimulatedAnnealingSampler(optuna.samplers.BaseSampler):
-    def __init__(self, temperature=100):
-        self._rng = np.random.RandomState()
+    def __init__(self, temperature=100, seed=None):
+        self._rng = np.random.RandomState(seed)
+        self._independent_sampler = optuna.samplers.RandomSampler(seed=seed)
         self._temperature = temperature  # Current temperature.
         self._current_trial = None  # Current state.
 
@@ -67,8 +68,7 @@ class SimulatedAnnealingSampler(optuna.samplers.BaseSampler):
         return optuna.search_space.intersection_search_space(study.get_trials(deepcopy=False))
 
     def sample_independent(self, study, trial, param_name, param_distribution):
-        independent_sampler = optuna.samplers.RandomSampler()
-        return independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
 
 
 def objective(trial):
@@ -78,7 +78,7 @@ def objective(trial):
 
 
 if __name__ == "__main__":
-    sampler = SimulatedAnnealingSampler()
+    sampler = SimulatedAnnealingSampler(seed=1)  # seeded so that the run can be reproduced
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=100)
 

@@ -49,7 +49,7 @@ def test_custom_sampler_script() -> None:
     value = float(found(r"Best value:\s+(\S+)", out)[1])
     params = ast.literal_eval(found(r"Parameters that achieve the best value:\s+(\{.*\})", out)[1])
     assert value == pytest.approx(params["x"] ** 2 + params["y"])
-    assert value < -3  # the minimum is -5 at x=0, y=-5
+    assert value < -3  # the minimum is -5 at x=0, y=-5; 17 of seeds 0-19 get below -3 in 100 trials, the script uses 1
 
 
 @pytest.mark.parametrize(
