@@ -77,22 +77,35 @@ def available(pythons: dict[str, str], wanted: Sequence[str]) -> list[str]:
     return [s for s in wanted if s in both]
 
 
+def against(tasks: list[dict[str, Any]], optuna_sampler: str | None) -> list[dict[str, Any]]:
+    """``tasks`` labeled with their hpo sampler; with ``optuna_sampler``, the Optuna side runs that one instead."""
+    return [
+        {**t, "label": t["sampler"], **({"sampler": optuna_sampler} if optuna_sampler and t["lib"] == "optuna" else {})}
+        for t in tasks
+    ]
+
+
 def _score_table(
-    results: list[dict[str, Any]], samplers: Sequence[str], names: Sequence[str], key: str, lower_is_better: bool
+    results: list[dict[str, Any]],
+    samplers: Sequence[str],
+    names: Sequence[str],
+    key: str,
+    lower_is_better: bool,
+    optuna_sampler: str | None = None,
 ) -> str:
     """Markdown: per problem the median score of each side, then win rate and median log10 ratio."""
     lines = []
     for sampler in samplers:
         label = "regret" if lower_is_better else "hypervolume"
         lines += [
-            f"\n### {sampler}: median final {label} (hpo vs Optuna)\n",
+            f"\n### {sampler}: median final {label} (hpo {sampler} vs Optuna {optuna_sampler or sampler})\n",
             "| problem | hpo | Optuna | hpo win rate | median log10(hpo/Optuna) | hpo wall s/run | Optuna wall s/run |",
             "|---|---|---|---|---|---|---|",
         ]
         all_wins, all_logs = [], []
         for name in names:
             by_lib = {
-                lib: {r["seed"]: r for r in results if r["lib"] == lib and r["sampler"] == sampler and r["problem"] == name}
+                lib: {r["seed"]: r for r in results if r["lib"] == lib and r["label"] == sampler and r["problem"] == name}
                 for lib in LIBS
             }
             ours = np.array([by_lib["hpo"][s][key] for s in sorted(by_lib["hpo"])])
@@ -124,8 +137,8 @@ def quality(pythons: dict[str, str], args: argparse.Namespace, samplers: list[st
         for p in names
         for seed in range(args.seeds)
     ]
-    results = run_all(pythons, "quality", tasks, args.jobs)
-    return _score_table(results, samplers, names, "regret", lower_is_better=True)
+    results = run_all(pythons, "quality", against(tasks, args.optuna_sampler), args.jobs)
+    return _score_table(results, samplers, names, "regret", lower_is_better=True, optuna_sampler=args.optuna_sampler)
 
 
 def multi_objective(pythons: dict[str, str], args: argparse.Namespace, samplers: list[str]) -> str:
@@ -137,8 +150,10 @@ def multi_objective(pythons: dict[str, str], args: argparse.Namespace, samplers:
         for p in names
         for seed in range(args.seeds)
     ]
-    results = run_all(pythons, "multi", tasks, args.jobs)
-    return _score_table(results, samplers, names, "hypervolume", lower_is_better=False)
+    results = run_all(pythons, "multi", against(tasks, args.optuna_sampler), args.jobs)
+    return _score_table(
+        results, samplers, names, "hypervolume", lower_is_better=False, optuna_sampler=args.optuna_sampler
+    )
 
 
 def timing(pythons: dict[str, str], args: argparse.Namespace, samplers: list[str]) -> str:
@@ -165,6 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--optuna-python", required=True, help="interpreter of a venv with optuna==5.0.0")
     parser.add_argument("--samplers", default="tpe", help="comma-separated: tpe,cmaes,gp,random,qmc,nsga2")
+    parser.add_argument(
+        "--optuna-sampler", help="Optuna sampler to run against each hpo sampler (e.g. tpe against gp); quality modes"
+    )
     parser.add_argument("--problems", type=lambda s: s.split(","), help="comma-separated problem names")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--n-trials", type=int, default=100)
@@ -175,7 +193,9 @@ def main() -> None:
     parser.add_argument("--timing-max-trials", type=int, default=5000)
     args = parser.parse_args()
 
-    pythons = {"hpo": sys.executable, "optuna": args.optuna_python}
+    # A relative path is made absolute: the sides run with the benchmark folder as working directory.
+    optuna_python = os.path.abspath(args.optuna_python) if os.sep in args.optuna_python else args.optuna_python
+    pythons = {"hpo": sys.executable, "optuna": optuna_python}
     samplers = available(pythons, [s.strip() for s in args.samplers.split(",") if s.strip()])
     start = time.perf_counter()
     if args.timing:
