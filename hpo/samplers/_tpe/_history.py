@@ -1,12 +1,13 @@
 """The finished trials of one study as growing arrays, each trial read from the storage once.
 
-Finished trials never change, so :meth:`TrialHistory.sync` only looks at trials from the first one
-that was unfinished at the previous call: per call the cost is the storage's ``get_all_trials`` plus
-the trials that finished since, not a pass over every ``FrozenTrial``.
+Finished trials never change, so :meth:`TrialHistory.sync` only looks at the trials that were
+unfinished at the previous call and the new ones: per call the cost is the storage's ``get_trials``
+plus those, not a pass over every ``FrozenTrial`` (a trial stuck RUNNING costs one check per call).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from hpo.study import Study
 
 
-
 class TrialHistory:
     """COMPLETE and PRUNED trials of a study: parameters (internal representation), losses, feasibility."""
 
@@ -33,7 +33,8 @@ class TrialHistory:
         self._reset(1)
 
     def _reset(self, n_objectives: int) -> None:
-        self._scan_from = 0  # every trial before this position of get_all_trials() is read
+        self._scan_from = 0  # every trial before this position of get_trials() is read...
+        self._pending: list[int] = []  # ...except these, unfinished when last read
         self._seen: set[int] = set()
         self.n = 0
         self._numbers = np.empty(0, dtype=np.int64)
@@ -55,20 +56,19 @@ class TrialHistory:
         signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
         trials = study.get_trials(deepcopy=False)
         running: list[FrozenTrial] = []
-        contiguous = True
-        for position in range(self._scan_from, len(trials)):
+        pending: list[int] = []
+        for position in itertools.chain(self._pending, range(self._scan_from, len(trials))):
             trial = trials[position]
             if trial.state.is_finished():
                 if trial.number not in self._seen:
                     self._seen.add(trial.number)
                     if trial.state != TrialState.FAIL:
                         self._append(trial, signs)
-                if contiguous:
-                    self._scan_from = position + 1
             else:
-                contiguous = False
+                pending.append(position)
                 if trial.state == TrialState.RUNNING:
                     running.append(trial)
+        self._pending, self._scan_from = pending, len(trials)
         return running
 
     def _append(self, trial: FrozenTrial, signs: np.ndarray) -> None:

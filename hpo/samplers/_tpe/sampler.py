@@ -135,6 +135,7 @@ class TPESampler(BaseSampler):
         self._n_ei_candidates = n_ei_candidates
         self._gamma = None if gamma is None else _resolve("gamma", gamma)
         self._weights = _resolve("weights", weights)
+        self._weights_cache: dict[int, np.ndarray] = {}
         self._seed = seed
         self._rng = np.random.RandomState(seed)
         self._multivariate = multivariate
@@ -260,11 +261,18 @@ class TPESampler(BaseSampler):
         return {name: dist.to_external_repr(float(v)) for name, dist, v in zip(names, dists, best)}
 
     def _checked_weights(self, n: int) -> np.ndarray:
+        """``weights(n)``, checked; the last few results are kept (each ask needs two, mostly the same)."""
+        w = self._weights_cache.get(n)
+        if w is not None:
+            return w
         w = np.asarray(self._weights(n), dtype=float)
         if w.shape != (n,) or np.any(w < 0) or not np.all(np.isfinite(w)) or (n > 0 and w.sum() <= 0):
             raise ValueError(
                 f"weights({n}) returned {w!r}; it must return {n} finite non-negative numbers, not all zero."
             )
+        if len(self._weights_cache) >= 4:
+            self._weights_cache.clear()
+        self._weights_cache[n] = w
         return w
 
     def _warn_independent(self, trial: FrozenTrial, param_name: str) -> None:
