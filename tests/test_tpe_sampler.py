@@ -17,6 +17,7 @@ from hpo.samplers import RandomSampler, TPESampler
 from hpo.samplers._tpe import _truncnorm
 from hpo.samplers._tpe._hssp import hypervolume, pareto_mask, select_by_hypervolume
 from hpo.samplers._tpe._split import below_mask
+from hpo.samplers._tpe.parzen_estimator import ParzenEstimator, ParzenEstimatorParameters
 from hpo.samplers._tpe.sampler import RELATIVE_PARAMS_KEY
 from hpo.trial import TrialState, create_trial
 
@@ -362,3 +363,77 @@ def test_greedy_hypervolume_selection_matches_plain_greedy(dim: int) -> None:
         rest = [i for i in range(len(points)) if i not in chosen]
         chosen.append(max(rest, key=lambda i: hypervolume(points[chosen + [i]], reference)))
     assert sorted(select_by_hypervolume(points, 5, reference).tolist()) == sorted(chosen)
+
+
+@pytest.mark.parametrize("magic_clip", [True, False])
+def test_parzen_log_pdf_matches_a_direct_mixture(magic_clip: bool) -> None:
+    # The matrix-product path (magic clip keeps kernels wide) and the direct one give the mixture density.
+    space = [
+        FloatDistribution(-5, 5),
+        FloatDistribution(1e-3, 1, log=True),
+        IntDistribution(0, 6),
+        FloatDistribution(0, 1, step=0.25),
+        CategoricalDistribution(["a", "b", "c"]),
+    ]
+    rng = np.random.RandomState(0)
+    n = 7
+    obs = np.column_stack(
+        [
+            rng.uniform(-5, 5, n),
+            np.exp(rng.uniform(math.log(1e-3), 0, n)),
+            rng.randint(0, 7, n),
+            rng.randint(0, 5, n) * 0.25,
+            rng.randint(0, 3, n),
+        ]
+    )
+    obs[1:3, 0] = obs[0, 0] + [1e-6, 2e-6]  # without the magic clip, a kernel too narrow for the product
+    weights = rng.uniform(0.5, 1.0, n)
+    parameters = ParzenEstimatorParameters(True, 1.0, magic_clip, False)
+    # The group of interest second: the first one (two observations) shares the kernel arrays.
+    estimator = ParzenEstimator([(obs[:2], np.ones(2)), (obs, weights)], space, parameters)
+    assert (estimator._quadratic is not None) == magic_clip
+    x = estimator.sample(rng, 40, group=1)
+
+    # (numerical dims, kernels) of the second group; its prior kernel last.
+    mus, sigmas = estimator._mus[:, 3:], estimator._sigmas[:, 3:]
+    low, high = estimator._space.low[:, None], estimator._space.high[:, None]
+    a, b = (low - mus) / sigmas, (high - mus) / sigmas
+    kernel_weights = np.append(weights, 1.0) / (weights.sum() + 1.0)
+    smoothing = 1.0 / (n + 1)
+    categorical = np.vstack([(np.eye(3)[obs[:, 4].astype(int)] + smoothing) / (1 + 3 * smoothing), np.full(3, 1 / 3)])
+    expected = []
+    for row in x:
+        p = kernel_weights * categorical[:, int(row[4])]
+        p = p * truncnorm.pdf(row[0], a[0], b[0], loc=mus[0], scale=sigmas[0])
+        p = p * truncnorm.pdf(math.log(row[1]), a[1], b[1], loc=mus[1], scale=sigmas[1])
+        for j, step in ((2, 1.0), (3, 0.25)):
+            cdf = [truncnorm.cdf(row[j] + s * step / 2, a[j], b[j], loc=mus[j], scale=sigmas[j]) for s in (-1, 1)]
+            p = p * (cdf[1] - cdf[0])
+        expected.append(math.log(p.sum()))
+    # Up to the truncation masses of the gridded dimensions, which the estimator leaves out of each cell.
+    offset = estimator.log_pdf(x)[1] - np.array(expected)
+    assert np.allclose(offset, offset[0], atol=1e-5)
+
+
+def test_history_rechecks_only_unfinished_trials() -> None:
+    study = hpo.create_study(sampler=RandomSampler(seed=0))
+    stuck = study.ask()
+    study.optimize(quadratic, n_trials=30)
+    history = TPESampler()._history
+
+    class CountingList(list):  # type: ignore[type-arg]
+        reads = 0
+
+        def __getitem__(self, index: Any) -> Any:
+            CountingList.reads += 1
+            return super().__getitem__(index)
+
+    get_trials = study.get_trials
+    study.get_trials = lambda **kwargs: CountingList(get_trials(**kwargs))  # type: ignore[method-assign]
+    assert [t.number for t in history.sync(study)] == [stuck.number]
+    assert history.n == 30
+    CountingList.reads = 0
+    history.sync(study)
+    assert CountingList.reads == 1  # only the RUNNING trial, not the 30 finished after it
+    study.tell(stuck, 0.0)
+    assert history.sync(study) == [] and history.n == 31

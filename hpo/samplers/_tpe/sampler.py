@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 _logger = logging.get_logger(__name__)
 
 RELATIVE_PARAMS_KEY = "tpe:relative_params"
+_SCORE_TIE = 1e-6  # log-density ratios closer than this are equal (the mixture sums run in single precision)
 
 
 def default_gamma(x: int) -> int:
@@ -253,11 +254,14 @@ class TPESampler(BaseSampler):
                 above_numbers = np.append(above_numbers, [number for number, _ in lied])
                 above = above[np.argsort(above_numbers, kind="stable")]
         below_weights = np.ones(len(below)) if n_objectives > 1 else self._checked_weights(len(below))
-        estimator_below = ParzenEstimator(below, dists, below_weights, self._parameters)
-        estimator_above = ParzenEstimator(above, dists, self._checked_weights(len(above)), self._parameters)
-        candidates = estimator_below.sample(self._rng, self._n_ei_candidates)
-        score = estimator_below.log_pdf(candidates) - estimator_above.log_pdf(candidates)
-        best = candidates[int(np.argmax(score))]
+        groups = [(below, below_weights), (above, self._checked_weights(len(above)))]
+        estimator = ParzenEstimator(groups, dists, self._parameters)
+        candidates = estimator.sample(self._rng, self._n_ei_candidates)
+        log_below, log_above = estimator.log_pdf(candidates)
+        score = log_below - log_above
+        # Equal scores (as categorical and integer candidates often have) go to the first drawn: a draw
+        # from l(x) among them, whatever the rounding of the densities.
+        best = candidates[int(np.flatnonzero(score >= score.max() - _SCORE_TIE)[0])]
         return {name: dist.to_external_repr(float(v)) for name, dist, v in zip(names, dists, best)}
 
     def _checked_weights(self, n: int) -> np.ndarray:
