@@ -135,3 +135,42 @@ def test_invalid_arguments(make: Any, match: str) -> None:
 def test_repr_names_the_settings() -> None:
     assert "percentile=50.0" in repr(MedianPruner())
     assert "n_warmup_steps=3" in repr(PercentilePruner(25.0, n_warmup_steps=3))
+
+
+def test_completed_values_percentile_equals_numpy() -> None:
+    """The incremental per-step percentile equals ``np.nanpercentile`` on the same values."""
+    import numpy as np
+
+    from hpo.pruners._percentile import CompletedValues
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 10, 101):
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.2] = nan
+        trials = [create_trial(value=0.0, intermediate_values={4: float(v)}) for v in values]
+        for i, t in enumerate(trials):
+            t._trial_id = i
+        completed = CompletedValues()
+        completed.add_new(trials[: n // 2])
+        completed.add_new(trials)  # the first half again: skipped by id
+        for p in (0.0, 12.5, 50.0, 77.7, 100.0):
+            expected = nan if np.isnan(values).all() else float(np.nanpercentile(values, p))
+            got = completed.percentile(4, p, n_min_trials=1)
+            assert (math.isnan(got) and math.isnan(expected)) or got == expected
+        assert math.isnan(completed.percentile(4, 50.0, n_min_trials=n + 1))
+        assert math.isnan(completed.percentile(5, 50.0, n_min_trials=1))
+
+
+def test_pruner_sees_trials_completed_after_its_first_call() -> None:
+    """The pruner's per-study cache grows as trials complete: decisions equal a fresh pruner's."""
+    pruner = MedianPruner(n_startup_trials=0)
+    study = hpo.create_study(pruner=pruner)
+    other = hpo.create_study(pruner=pruner)  # one pruner, two studies: separate caches
+    judged = create_trial(state=TrialState.RUNNING, intermediate_values={0: 2.5})
+    study.add_trial(create_trial(value=0.0, intermediate_values={0: 3.0}))
+    other.add_trial(create_trial(value=0.0, intermediate_values={0: 0.0}))
+    assert not pruner.prune(study, judged)
+    assert pruner.prune(other, judged)
+    for v in (1.0, 2.0):
+        study.add_trial(create_trial(value=0.0, intermediate_values={0: v}))
+    assert pruner.prune(study, judged) == MedianPruner(n_startup_trials=0).prune(study, judged) is True

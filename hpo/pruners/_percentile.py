@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from hpo.pruners._base import BasePruner
 from hpo.study._study_direction import StudyDirection
@@ -51,6 +51,8 @@ class PercentilePruner(BasePruner):
         self._n_warmup_steps = n_warmup_steps
         self._interval_steps = interval_steps
         self._n_min_trials = n_min_trials
+        self._completed: dict[tuple[int, int], CompletedValues] = {}
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -59,20 +61,43 @@ class PercentilePruner(BasePruner):
             f"n_min_trials={self._n_min_trials})"
         )
 
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_completed", "_lock")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._completed, self._lock = {}, threading.Lock()
+
+    def _completed_values(self, study: Study) -> CompletedValues:
+        """The study's COMPLETE trials' values by step, updated only when trials completed since."""
+        storage = study._storage
+        n_completed = storage.get_n_trials(study._study_id, TrialState.COMPLETE)
+        key = (id(storage), study._study_id)
+        with self._lock:
+            cached = self._completed.get(key)
+            if cached is None or cached.n_trials != n_completed:
+                trials = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.COMPLETE,))
+                if cached is None or len(trials) < cached.n_trials:
+                    cached = CompletedValues()
+                cached.add_new(trials)
+                self._completed[key] = cached
+            return cached
+
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         step = trial.last_step
         if step is None or step < self._n_warmup_steps:
             return False
         if not is_first_in_interval_step(step, trial.intermediate_values, self._n_warmup_steps, self._interval_steps):
             return False
-        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if not completed or len(completed) < self._n_startup_trials:
+        completed = self._completed_values(study)
+        if completed.n_trials == 0 or completed.n_trials < self._n_startup_trials:
             return False
         direction = study.direction
         best = best_intermediate_value(trial, direction)
         if math.isnan(best):
             return True
-        threshold = percentile_at_step(completed, direction, step, self._percentile, self._n_min_trials)
+        percentile = 100 - self._percentile if direction == StudyDirection.MAXIMIZE else self._percentile
+        threshold = completed.percentile(step, percentile, self._n_min_trials)
         if math.isnan(threshold):
             return False
         return best < threshold if direction == StudyDirection.MAXIMIZE else best > threshold
@@ -86,22 +111,48 @@ def is_first_in_interval_step(step: int, steps: Iterable[int], n_warmup_steps: i
 
 
 def best_intermediate_value(trial: FrozenTrial, direction: StudyDirection) -> float:
-    values = np.asarray(list(trial.intermediate_values.values()), dtype=float)
-    if values.size == 0 or np.isnan(values).all():
+    values = [v for v in trial.intermediate_values.values() if not math.isnan(v)]
+    if not values:
         return math.nan
-    return float(np.nanmax(values) if direction == StudyDirection.MAXIMIZE else np.nanmin(values))
+    return float(max(values) if direction == StudyDirection.MAXIMIZE else min(values))
 
 
-def percentile_at_step(
-    trials: Sequence[FrozenTrial], direction: StudyDirection, step: int, percentile: float, n_min_trials: int
-) -> float:
-    """The ``percentile`` of the trials' values at ``step`` (mirrored for maximization); NaN if too few."""
-    values = [t.intermediate_values[step] for t in trials if step in t.intermediate_values]
-    if len(values) < n_min_trials:
-        return math.nan
-    if direction == StudyDirection.MAXIMIZE:
-        percentile = 100 - percentile
-    arr = np.asarray(values, dtype=float)
-    if np.isnan(arr).all():
-        return math.nan
-    return float(np.nanpercentile(arr, percentile))
+class CompletedValues:
+    """Each step's values of COMPLETE trials, sorted, so that a percentile costs O(1) per report.
+
+    Finished trials never change, so trials already added are skipped by id and the structure
+    only grows as trials complete.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._by_step: dict[int, list[float]] = {}
+        self._n_nan: dict[int, int] = {}
+
+    @property
+    def n_trials(self) -> int:
+        return len(self._seen)
+
+    def add_new(self, trials: Sequence[FrozenTrial]) -> None:
+        for trial in trials:
+            if trial._trial_id in self._seen:
+                continue
+            self._seen.add(trial._trial_id)
+            for step, value in trial.intermediate_values.items():
+                if math.isnan(value):
+                    self._n_nan[step] = self._n_nan.get(step, 0) + 1
+                else:
+                    bisect.insort(self._by_step.setdefault(step, []), value)
+
+    def percentile(self, step: int, percentile: float, n_min_trials: int) -> float:
+        """``numpy.nanpercentile`` (linear interpolation) of the values at ``step``; NaN when fewer than
+        ``n_min_trials`` trials reported that step or all their values are NaN."""
+        values = self._by_step.get(step, [])
+        if len(values) + self._n_nan.get(step, 0) < n_min_trials or not values:
+            return math.nan
+        rank = percentile / 100 * (len(values) - 1)
+        low = math.floor(rank)
+        high = min(low + 1, len(values) - 1)
+        fraction, a, b = rank - low, values[low], values[high]
+        # numpy's lerp, so that decisions equal nanpercentile's to the last bit
+        return b - (b - a) * (1 - fraction) if fraction >= 0.5 else a + (b - a) * fraction

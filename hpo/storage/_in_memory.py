@@ -256,6 +256,14 @@ class InMemoryStorage(BaseStorage):
                 trials = [study.trials[n] for n in sorted(numbers)]
             return copy.deepcopy(trials) if deepcopy else trials
 
+    def get_n_trials(self, study_id: int, state: TrialState | Sequence[TrialState] | None = None) -> int:
+        with self._lock:
+            study = self._study(study_id)
+            if state is None:
+                return len(study.trials)
+            states = (state,) if isinstance(state, TrialState) else state
+            return sum(len(study.numbers_by_state[s]) for s in set(states))
+
     # --- adopting data from another storage (the coordinator's in-memory view of SQL) -------------
     def adopt_study(self, study: FrozenStudy) -> None:
         """Hold ``study`` under its own id (no trials yet), e.g. to mirror a SQL study in memory."""
