@@ -22,6 +22,7 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar, Union
 
 VERSION = 1
@@ -58,11 +59,14 @@ class Message:
     TYPE: ClassVar[str] = ""
 
     def to_json(self) -> str:
-        body = {"type": self.TYPE, "v": VERSION, **dataclasses.asdict(self)}
-        return json.dumps(body, allow_nan=True, separators=(",", ":"))
+        return json.dumps(self.to_dict(), allow_nan=True, separators=(",", ":"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "v": VERSION, **dataclasses.asdict(self)}
+        # Fields hold JSON values only (validated by ``parse``), so a shallow read is a faithful copy.
+        body = {"type": self.TYPE, "v": VERSION}
+        for name in _schema(type(self)):
+            body[name] = getattr(self, name)
+        return body
 
 
 # --- coordinator -> worker -------------------------------------------------------------------
@@ -232,49 +236,54 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[_M] | tuple[type[Mes
         raise WireError(f"Expected a {names} message, got {cls.__name__}.")
     schema = _schema(cls)
     kwargs: dict[str, Any] = {}
-    for name, (hint, required) in schema.items():
+    for name, (check, required, hint) in schema.items():
         if name not in data:
             if not required:
                 continue
             raise WireError(f"{cls.__name__} message lacks field {name!r}.")
         value = data[name]
-        if not _matches(value, hint):
+        if not check(value):
             raise WireError(f"{cls.__name__}.{name} must be {_describe(hint)}, got {type(value).__name__}.")
         kwargs[name] = value
-    extra = set(data) - set(schema) - {"type", "v"}
-    if extra:
+    if len(data) - 2 > len(kwargs):
+        extra = set(data) - set(schema) - {"type", "v"}
         raise WireError(f"{cls.__name__} message has unknown fields {sorted(extra)}.")
     return typing.cast(_M, cls(**kwargs))
 
 
 @functools.lru_cache(maxsize=None)
-def _schema(cls: type[Message]) -> dict[str, tuple[Any, bool]]:
-    """Field name -> (type hint, required) of a message class, computed once."""
+def _schema(cls: type[Message]) -> dict[str, tuple[Callable[[Any], bool], bool, Any]]:
+    """Field name -> (checker of its values, required, type hint) of a message class, computed once."""
     hints = typing.get_type_hints(cls)
-    return {f.name: (hints[f.name], f.default is dataclasses.MISSING) for f in dataclasses.fields(cls)}
+    return {
+        f.name: (_checker(hints[f.name]), f.default is dataclasses.MISSING, hints[f.name])
+        for f in dataclasses.fields(cls)
+    }
 
 
-def _matches(value: Any, hint: Any) -> bool:
+def _checker(hint: Any) -> Callable[[Any], bool]:
+    """A function that tells whether a value matches ``hint`` (built once per field, so parsing is fast)."""
     origin = typing.get_origin(hint)
     if hint is Any:
-        return _is_json(value)
+        return _is_json
     if origin in (Union, types.UnionType):
-        return any(_matches(value, h) for h in typing.get_args(hint))
+        options = [_checker(h) for h in typing.get_args(hint)]
+        return lambda value: any(check(value) for check in options)
     if hint is type(None):
-        return value is None
+        return lambda value: value is None
     if hint is bool:
-        return isinstance(value, bool)
+        return lambda value: value is True or value is False
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: type(value) is float or (isinstance(value, (int, float)) and not isinstance(value, bool))
     if hint is str:
-        return isinstance(value, str)
+        return lambda value: isinstance(value, str)
     if hint is list or origin is list:
-        return isinstance(value, list) and _is_json(value)
+        return lambda value: isinstance(value, list) and _is_json(value)
     if hint is dict or origin is dict:
-        return isinstance(value, dict) and _is_json(value)
-    return False
+        return lambda value: isinstance(value, dict) and _is_json(value)
+    return lambda value: False
 
 
 def _is_json(value: Any, depth: int = 0) -> bool:

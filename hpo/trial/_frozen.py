@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 from collections.abc import Sequence
@@ -46,6 +47,19 @@ class FrozenTrial(BaseTrial):
         self._system_attrs = system_attrs
         self.intermediate_values = intermediate_values
         self._trial_id = trial_id
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
+        """A deep copy that copies only what can change: containers and mutable attr values
+        (numbers, strings, datetimes and distributions are immutable). Several times faster than
+        the generic one, which matters because storages hand out copies on every read."""
+        new = copy.copy(self)
+        new._values = list(self._values) if self._values is not None else None
+        new._params = _copy_values(self._params, memo)
+        new._distributions = dict(self._distributions)
+        new._user_attrs = _copy_values(self._user_attrs, memo)
+        new._system_attrs = _copy_values(self._system_attrs, memo)
+        new.intermediate_values = dict(self.intermediate_values)
+        return new
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FrozenTrial):
@@ -224,3 +238,10 @@ def create_trial(
     )
     trial._validate()
     return trial
+
+
+_IMMUTABLE = (type(None), bool, int, float, str)
+
+
+def _copy_values(values: dict[str, Any], memo: dict[int, Any]) -> dict[str, Any]:
+    return {k: v if type(v) in _IMMUTABLE else copy.deepcopy(v, memo) for k, v in values.items()}
