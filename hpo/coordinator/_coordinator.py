@@ -8,7 +8,7 @@ Lanes (threads), so that a slow sampler never delays a pruning decision:
 - **one lane per study**: asks the sampler, publishes Celery tasks, tells outcomes.
 - **control**: ``submit``, ``cancel`` and ``status`` requests from clients.
 - **dispatch**: watches workers' announcements and deadlines, tops studies up.
-- **SQL writer**: the only writer of the SQL store, in batches (:class:`SqlWriter`).
+- **SQL writer**: a child process, the only writer of the SQL store, in batches (:class:`SqlWriter`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import redis
 from hpo import specs, wire
 from hpo.config import Settings
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError
-from hpo.storage import get_storage
+from hpo.storage._sql._url import is_sqlite_memory, parse_url
 from hpo.study import Study
 from hpo.study._study_direction import parse_direction
 from hpo.trial import TrialState
@@ -47,13 +47,20 @@ class Coordinator:
         self.settings = settings
         self._consumer = consumer_name
         self._client = redis.Redis.from_url(settings.broker_url)
-        self.storage = MirroredStorage(get_storage(settings.storage_url))
+        if is_sqlite_memory(parse_url(settings.storage_url)):
+            raise ValueError(
+                f"The coordinator needs a storage that other processes can read; {settings.storage_url!r} is an "
+                "in-memory SQLite database, private to one process. Use a file (sqlite:///hpo.db) or a server."
+            )
+        self.storage = MirroredStorage(settings.storage_url)
         self._celery = create_app(settings)
         self._publish_lock = threading.Lock()
         self.slots = Slots(self._client)
         self.runs: dict[int, StudyRun] = {}
         self._runs_lock = threading.Lock()
         self._stop = threading.Event()
+        self._acks: list[bytes] = []  # inbox entries stored in SQL, to acknowledge
+        self._acks_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -126,53 +133,86 @@ class Coordinator:
                 queue=queue,
                 task_id=f"{task.study_name}-trial{task.number}-a{task.attempt}-{task.token[:8]}",
                 shadow=f"{wire.TASK_NAME}[{task.study_name}#{task.number}]",
+                # What Flower shows as the task's args; Celery's own repr of the payload costs more than the rest of publishing.
+                argsrepr=f"(study={task.study_name!r}, number={task.number}, attempt={task.attempt}, params={sorted(task.params)})",
+                kwargsrepr="{}",
             )
 
     # --- inbox lane ---------------------------------------------------------------------------
     def _inbox_loop(self) -> None:
+        """Read the inbox; answer what it can at once. One pipeline per round: the previous round's
+        replies, the acknowledgements of what the SQL writer has stored since, and the next blocking
+        read, so a busy round costs one round trip to Redis."""
         cursor: str | bytes = "0"  # first the messages a previous run read but did not acknowledge, then new ones
+        replies: list[tuple[str, wire.Reply]] = []
         while not self._stop.is_set():
+            acks = self._take_acks()
+            pipe = self._client.pipeline(transaction=False)
+            for token, reply in replies:
+                self._queue_reply(pipe, token, reply)
+            if acks:
+                pipe.xack(wire.INBOX, wire.COORDINATOR_GROUP, *acks)
+                pipe.xdel(wire.INBOX, *acks)
+            pipe.xreadgroup(wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: cursor}, count=256, block=200)
             try:
-                batches = self._client.xreadgroup(
-                    wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: cursor}, count=256, block=200
-                )
+                results = pipe.execute(raise_on_error=False)
             except redis.RedisError:
                 _logger.exception("Reading the inbox failed; retrying.")
+                with self._acks_lock:
+                    self._acks.extend(acks)
                 time.sleep(0.5)
-                continue
+                continue  # the replies go out with the next round
+            errors = [r for r in results if isinstance(r, Exception)]
+            if errors:
+                _logger.error("Redis refused part of the inbox round: %r", errors[0])
+            replies = []
+            batches = results[-1] if not isinstance(results[-1], Exception) else None
             entries = batches[0][1] if batches else []
             if cursor != ">":
                 cursor = entries[-1][0] if entries else ">"
-            done = [entry_id for entry_id, fields in entries if self._handle_inbox(entry_id, fields)]
+            done = []
+            for entry_id, fields in entries:
+                settled, answer = self._handle_inbox(entry_id, fields)
+                if settled:
+                    done.append(entry_id)
+                if answer is not None:
+                    replies.append(answer)
             if done:
-                self.storage.writer.on_done(lambda ids=done: self._ack(wire.INBOX, ids))
+                self.storage.writer.on_done(lambda ids=done: self._stored(ids))
 
-    def _handle_inbox(self, entry_id: bytes, fields: dict[bytes, bytes]) -> bool:
-        """Handle one message; True when it is settled here (else its lane acknowledges it)."""
+    def _stored(self, entry_ids: list[bytes]) -> None:
+        """SQL writer: these inbox entries are stored; the inbox lane acknowledges them in its next round."""
+        with self._acks_lock:
+            self._acks.extend(entry_ids)
+
+    def _take_acks(self) -> list[bytes]:
+        with self._acks_lock:
+            acks, self._acks = self._acks, []
+        return acks
+
+    def _handle_inbox(self, entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, tuple[str, wire.Reply] | None]:
+        """Handle one message: whether it is settled here (else its lane acknowledges it), and the reply to send."""
         try:
             message = wire.parse(fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish))
         except wire.WireError as e:
             _logger.warning("Dropping an invalid inbox message %s: %s", entry_id, e)
-            return True
+            return True, None
         run = self.runs.get(message.study_id)
         if run is None:
-            if not isinstance(message, wire.Finish):
-                seq = getattr(message, "seq", 0)
-                self._reply(message.token, wire.Reply(seq=seq, ok=False, error="This study is not active."))
-            return True
+            if isinstance(message, wire.Finish):
+                return True, None
+            return True, (message.token, wire.Reply(seq=getattr(message, "seq", 0), ok=False, error="This study is not active."))
         try:
             if isinstance(message, wire.Start):
-                self._reply(message.token, run.on_start(message))
-            elif isinstance(message, wire.Report):
-                self._reply(message.token, run.on_report(message))
-            else:
-                run.lane.submit(lambda: self._in_lane(run, entry_id, message))
-                return False
+                return True, (message.token, run.on_start(message))
+            if isinstance(message, wire.Report):
+                return True, (message.token, run.on_report(message))
+            run.lane.submit(lambda: self._in_lane(run, entry_id, message))
+            return False, None
         except Exception as e:
             _logger.exception("Handling %s failed.", type(message).__name__)
             seq = getattr(message, "seq", 0)
-            self._reply(message.token, wire.Reply(seq=seq, ok=False, error=f"The coordinator failed: {e!r}"))
-        return True
+            return True, (message.token, wire.Reply(seq=seq, ok=False, error=f"The coordinator failed: {e!r}"))
 
     def _in_lane(self, run: StudyRun, entry_id: bytes, message: wire.Suggest | wire.Finish) -> None:
         try:
@@ -181,14 +221,18 @@ class Coordinator:
             else:
                 run.on_finish(message)
         finally:
-            self.storage.writer.on_done(lambda: self._ack(wire.INBOX, [entry_id]))
+            self.storage.writer.on_done(lambda: self._stored([entry_id]))
 
     def _reply(self, token: str, reply: wire.Reply) -> None:
-        key = wire.reply_key(token)
         pipe = self._client.pipeline(transaction=False)
+        self._queue_reply(pipe, token, reply)
+        pipe.execute()
+
+    @staticmethod
+    def _queue_reply(pipe: redis.client.Pipeline, token: str, reply: wire.Reply) -> None:
+        key = wire.reply_key(token)
         pipe.rpush(key, reply.to_json())
         pipe.expire(key, wire.REPLY_TTL_S)  # a reply nobody pops (its worker died) does not stay forever
-        pipe.execute()
 
     def _ack(self, stream: str, ids: list[bytes]) -> None:
         pipe = self._client.pipeline(transaction=False)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution
-from hpo.storage import BaseStorage, InMemoryStorage
+from hpo.storage import InMemoryStorage, get_storage
 from hpo.study._frozen import FrozenStudy
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, TrialState
@@ -22,10 +22,10 @@ class MirroredStorage(InMemoryStorage):
     the ids); everything else is written behind. ``flush()`` waits for SQL to catch up.
     """
 
-    def __init__(self, backend: BaseStorage) -> None:
+    def __init__(self, storage_url: str) -> None:
         super().__init__()
-        self.backend = backend
-        self.writer = SqlWriter(backend)
+        self.backend = get_storage(storage_url)
+        self.writer = SqlWriter(storage_url)
 
     def host(self, study_name: str) -> int:
         """Load a study and all its trials from SQL into memory; return its id."""
@@ -84,17 +84,9 @@ class MirroredStorage(InMemoryStorage):
         self.backend.delete_study(study_id)
         super().delete_study(study_id)
 
-    def set_trial_system_attrs_now(self, trial_id: int, attrs: dict[str, Any]) -> None:
-        """Store system attrs in memory and in SQL at once, in one transaction, without waiting for the queue."""
-        for key, value in attrs.items():
-            super().set_trial_system_attr(trial_id, key, value)
-        calls = [("set_trial_system_attr", (trial_id, key, value)) for key, value in attrs.items()]
-        apply_batch = getattr(self.backend, "apply_batch", None)
-        if apply_batch is not None:
-            apply_batch(calls)
-        else:
-            for method, args in calls:
-                getattr(self.backend, method)(*args)
+    def after_stored(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` (on the SQL writer's thread) once every write made so far is in SQL."""
+        self.writer.on_done(callback)
 
     # --- written behind -----------------------------------------------------------------------
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import typing
 import uuid
 import warnings
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from hpo.study import Study
 from hpo.study._tell import tell
 from hpo.trial import Trial, TrialState
 from hpo.coordinator._lane import SerialLane
+from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._slots import Slots
 
 _logger = logging.getLogger(__name__)
@@ -47,13 +49,14 @@ class StudyRun:
 
     def __init__(self, study: Study, job: dict[str, Any], slots: Slots, publish: Publish, reply_timeout_s: float) -> None:
         self.study = study
+        self._storage = typing.cast(MirroredStorage, study._storage)
         self.job = job
         self._slots = slots
         self._publish = publish
         self._reply_timeout_s = reply_timeout_s
         self.attempts: dict[int, Attempt] = {}
         self.lane = SerialLane(f"hpo-study-{study.study_name}")
-        self._n_finished = self.study._storage.get_n_trials(
+        self._n_finished = self._storage.get_n_trials(
             study._study_id, (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
         ) - job["base_finished"]
 
@@ -127,12 +130,31 @@ class StudyRun:
             for name, value in trial.relative_params.items()
             if name in trial.relative_search_space
         }
-        # Stored before publishing, so that a restarted coordinator knows every published attempt.
-        attrs = {ATTEMPT_KEY: {"n": 0, "token": token}, RELATIVE_KEY: presampled}
-        self.study._storage.set_trial_system_attrs_now(trial._trial_id, attrs)
-        trial._frozen.system_attrs = {**trial._frozen.system_attrs, **attrs}
-        self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
-        self._send(self.attempts[trial._trial_id], presampled)
+        trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
+        trial.set_system_attr(RELATIVE_KEY, presampled)
+        attempt = self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
+        # Published once SQL holds the attempt (batched with other writes, off this lane), so that a
+        # restarted coordinator knows every published attempt.
+        self._storage.after_stored(lambda: self._publish_stored(attempt, presampled))
+
+    def _publish_stored(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
+        """SQL writer: the attempt is stored; publish it, or have the lane end it if the broker refuses."""
+        try:
+            self._send(attempt, presampled)
+        except Exception as e:
+            _logger.exception("Could not publish trial %d of %s.", attempt.number, self.study.study_name)
+            self.lane.submit(lambda: self._unpublished(attempt, e))
+
+    def _unpublished(self, attempt: Attempt, error: Exception) -> None:
+        """Study lane: a trial that could not be published ends FAIL, and so does the job."""
+        if self.attempts.get(attempt.trial._trial_id) is not attempt:
+            return
+        reason = f"Could not publish the trial: {error!r}"
+        tell(self.study, attempt.trial, state=TrialState.FAIL, fail_reason=reason)
+        del self.attempts[attempt.trial._trial_id]
+        self._slots.release(self.queue, self._owner)
+        self._n_finished += 1
+        self._set_status("error", reason)
 
     def _send(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
         task = wire.TrialTask(

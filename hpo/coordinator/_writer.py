@@ -1,113 +1,152 @@
-"""The coordinator's single SQL writer: applies queued storage calls in order, in batches."""
+"""The coordinator's single SQL writer: a child process that applies queued storage calls in order, in batches.
+
+A process of its own, so that SQL work (SQLAlchemy is mostly Python) never holds the GIL that the
+coordinator's inbox needs to answer reports, and so that it runs on a core of its own.
+"""
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 from hpo.exceptions import HpoError
-from hpo.storage import BaseStorage
 
 _logger = logging.getLogger(__name__)
 
 _BATCH = 512
-
-
+#: How long the writer waits for more calls after the first of a batch: one transaction then
+#: carries a few milliseconds of work (group commit) instead of one call each.
+_LINGER_S = 0.005
 _PERMANENT = (HpoError, ValueError, KeyError, TypeError)
+#: Exit status of a coordinator whose writer died: unacknowledged inbox messages are replayed on restart.
+WRITER_DIED_EXIT = 70
 
 
 class SqlWriter:
-    """A thread that applies ``(method, args)`` calls to the backend storage in submission order.
+    """Sends ``(method, args)`` calls to the writer process, which applies them to the storage at
+    ``storage_url`` in submission order, many in one transaction where the backend has ``apply_batch``.
 
-    ``on_done`` tokens ride in the same queue: a token's callback runs once everything queued
-    before it is stored, which is how inbox messages are acknowledged only after being stored.
-    Backends with ``apply_batch`` get many calls in one transaction.
+    ``on_done`` callbacks run (on this process's result thread) once everything queued before them
+    is stored: inbox messages are acknowledged, and trials published, only after being stored.
+    Calls travel over a local pipe between the coordinator's own processes, never over Redis.
     """
 
-    def __init__(self, backend: BaseStorage) -> None:
-        self._backend = backend
-        self._queue: queue.Queue[tuple[str, tuple[Any, ...]] | Callable[[], None] | None] = queue.Queue()
-        self._idle = threading.Condition()
-        self._pending = 0
-        self._thread = threading.Thread(target=self._loop, name="hpo-sql-writer", daemon=True)
-        self._thread.start()
+    def __init__(self, storage_url: str) -> None:
+        context = multiprocessing.get_context("spawn")  # the coordinator has threads: never fork it
+        child_calls, self._calls = context.Pipe(duplex=False)  # (reader, writer)
+        self._done, child_done = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_serve, args=(storage_url, child_calls, child_done), name="hpo-sql-writer", daemon=True
+        )
+        self._process.start()
+        child_calls.close()
+        child_done.close()
+        self._send_lock = threading.Lock()
+        self._sent = 0  # sequence number of the last mark sent
+        self._callbacks: collections.deque[tuple[int, Callable[[], None]]] = collections.deque()
+        self._closing = False
+        self._results = threading.Thread(target=self._read_results, name="hpo-sql-results", daemon=True)
+        self._results.start()
 
     def call(self, method: str, *args: Any) -> None:
-        self._put((method, args))
+        with self._send_lock:
+            self._calls.send((method, args))
 
     def on_done(self, callback: Callable[[], None]) -> None:
-        self._put(callback)
+        with self._send_lock:
+            self._sent += 1
+            self._callbacks.append((self._sent, callback))
+            self._calls.send(self._sent)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is stored."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._idle.wait(left)
-        return True
+        done = threading.Event()
+        self.on_done(done.set)
+        return done.wait(timeout)
 
     def close(self) -> None:
         self.flush()
-        self._queue.put(None)
-        self._thread.join()
+        self._closing = True
+        with self._send_lock:
+            self._calls.send(None)
+        self._process.join()
+        self._results.join()
 
-    def _put(self, item: tuple[str, tuple[Any, ...]] | Callable[[], None]) -> None:
-        with self._idle:
-            self._pending += 1
-        self._queue.put(item)
-
-    def _loop(self) -> None:
+    def _read_results(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
+            try:
+                stored = self._done.recv()
+            except EOFError:
+                if not self._closing:
+                    _logger.critical("The SQL writer process died; stopping so that a restart replays the inbox.")
+                    os._exit(WRITER_DIED_EXIT)
                 return
-            items = [first]
-            while len(items) < _BATCH:
+            ready = []
+            while self._callbacks and self._callbacks[0][0] <= stored:  # deque ends are thread-safe
+                ready.append(self._callbacks.popleft()[1])
+            for callback in ready:
                 try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                items.append(item)
-            self._apply(items)
-            with self._idle:
-                self._pending -= len(items)
-                self._idle.notify_all()
-
-    def _apply(self, items: list[Any]) -> None:
-        calls = [item for item in items if isinstance(item, tuple)]
-        apply_batch = getattr(self._backend, "apply_batch", None)
-        try:
-            if apply_batch is None:
-                raise NotImplementedError
-            apply_batch(calls)
-        except Exception:  # one by one, to store everything that can be stored
-            for method, args in calls:
-                self._apply_one(method, args)
-        for item in items:
-            if callable(item):
-                try:
-                    item()
+                    callback()
                 except Exception:
                     _logger.exception("A post-store callback failed.")
 
-    def _apply_one(self, method: str, args: tuple[Any, ...]) -> None:
-        while True:
-            try:
-                getattr(self._backend, method)(*args)
-                return
-            except _PERMANENT:  # the data itself is refused: retrying cannot help
-                _logger.exception("The store refused %s%r; skipped.", method, args)
-                return
-            except Exception:  # unreachable or busy store: keep the data and retry
-                _logger.exception("Storing %s failed; retrying in 1 s.", method)
-                time.sleep(1.0)
+
+def _serve(storage_url: str, calls: Connection, done: Connection) -> None:
+    """The writer process: apply calls in batches; report each batch's last mark once stored."""
+    from hpo.storage import get_storage
+
+    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s")
+    backend = get_storage(storage_url)
+    while True:
+        first = calls.recv()
+        if first is None:
+            break
+        items = [first]
+        deadline = time.monotonic() + _LINGER_S
+        closing = False
+        while len(items) < _BATCH and calls.poll(max(0.0, deadline - time.monotonic())):
+            item = calls.recv()
+            if item is None:
+                closing = True
+                break
+            items.append(item)
+        _apply(backend, [item for item in items if isinstance(item, tuple)])
+        marks = [item for item in items if isinstance(item, int)]
+        if marks:
+            done.send(marks[-1])
+        if closing:
+            break
+    backend.close()
+
+
+def _apply(backend: Any, calls: list[tuple[str, tuple[Any, ...]]]) -> None:
+    if not calls:
+        return
+    apply_batch = getattr(backend, "apply_batch", None)
+    try:
+        if apply_batch is None:
+            raise NotImplementedError
+        apply_batch(calls)
+    except Exception:  # one by one, to store everything that can be stored
+        for method, args in calls:
+            _apply_one(backend, method, args)
+
+
+def _apply_one(backend: Any, method: str, args: tuple[Any, ...]) -> None:
+    while True:
+        try:
+            getattr(backend, method)(*args)
+            return
+        except _PERMANENT:  # the data itself is refused: retrying cannot help
+            _logger.exception("The store refused %s%r; skipped.", method, args)
+            return
+        except Exception:  # unreachable or busy store: keep the data and retry
+            _logger.exception("Storing %s failed; retrying in 1 s.", method)
+            time.sleep(1.0)

@@ -26,8 +26,8 @@ def create_app(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        worker_send_task_events=True,  # Flower sees each trial from the worker's events, named by
+        # the task's shadow; no task-sent events: they carry the bare task name and cost a publish per trial
         task_default_queue="cpu",
         task_create_missing_queues=True,
         include=list(settings.objective_modules),

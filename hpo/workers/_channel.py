@@ -28,11 +28,16 @@ class Channel:
         self._client.xadd(wire.INBOX, {"m": message.to_json()})
 
     def request(self, message: wire.Start | wire.Suggest | wire.Report) -> wire.Reply:
-        """Send ``message`` and return the reply with the same ``seq`` (stale replies are skipped)."""
+        """Send ``message`` and return the reply with the same ``seq`` (stale replies are skipped).
+
+        The message and the first wait for its reply travel in one pipeline: one round trip to Redis.
+        """
         seq = getattr(message, "seq", 0)
-        self.send(message)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xadd(wire.INBOX, {"m": message.to_json()})
+        pipe.blpop([self._reply_key], timeout=self._timeout_s)
+        popped = pipe.execute()[1]
         while True:
-            popped = self._client.blpop([self._reply_key], timeout=self._timeout_s)
             if popped is None:
                 raise CoordinatorUnavailableError(
                     f"The coordinator did not answer within {self._timeout_s:g} s. Is `hpo coordinator start` "
@@ -41,3 +46,4 @@ class Channel:
             reply = wire.parse(popped[1], wire.Reply)
             if reply.seq == seq:
                 return reply
+            popped = self._client.blpop([self._reply_key], timeout=self._timeout_s)
