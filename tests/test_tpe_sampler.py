@@ -18,7 +18,7 @@ from hpo.samplers._tpe import _truncnorm
 from hpo.samplers._tpe._hssp import hypervolume, pareto_mask, select_by_hypervolume
 from hpo.samplers._tpe._split import below_mask
 from hpo.samplers._tpe.parzen_estimator import ParzenEstimator, ParzenEstimatorParameters
-from hpo.samplers._tpe.sampler import RELATIVE_PARAMS_KEY
+from hpo.samplers._tpe.sampler import RELATIVE_PARAMS_KEY, _auto_candidates
 from hpo.trial import TrialState, create_trial
 
 hpo.logging.set_verbosity(hpo.logging.ERROR)
@@ -437,3 +437,22 @@ def test_history_rechecks_only_unfinished_trials() -> None:
     assert CountingList.reads == 1  # only the RUNNING trial, not the 30 finished after it
     study.tell(stuck, 0.0)
     assert history.sync(study) == [] and history.n == 31
+
+
+def test_default_candidates_shrink_as_the_bad_trials_grow(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    sample = ParzenEstimator.sample
+
+    def recording(self: ParzenEstimator, rng: np.random.RandomState, size: int, group: int = 0) -> np.ndarray:
+        sizes.append(size)
+        return sample(self, rng, size, group)
+
+    monkeypatch.setattr(ParzenEstimator, "sample", recording)
+    study = hpo.create_study(sampler=TPESampler(seed=0, n_startup_trials=2))
+    study.optimize(quadratic, n_trials=12)
+    assert sizes and set(sizes) == {256}
+    # 24,000 candidate-kernel pairs: 1000 bad trials and the prior kernel leave 24 candidates, never fewer.
+    assert _auto_candidates(199) == 120 and _auto_candidates(999) == 24 and _auto_candidates(5000) == 24
+    sizes.clear()
+    hpo.create_study(sampler=TPESampler(seed=0, n_startup_trials=2, n_ei_candidates=7)).optimize(quadratic, n_trials=4)
+    assert set(sizes) == {7}

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 _logger = logging.get_logger(__name__)
 
 RELATIVE_PARAMS_KEY = "tpe:relative_params"
+_MAX_CANDIDATES, _MIN_CANDIDATES = 256, 24  # the default number of EI candidates...
+_CANDIDATE_BUDGET = 24_000  # ...as candidate-kernel pairs scored against g(x)
 _SCORE_TIE = 1e-6  # log-density ratios closer than this are equal (the mixture sums run in single precision)
 
 
@@ -65,7 +67,11 @@ class TPESampler(BaseSampler):
         consider_magic_clip: Keep kernel widths above ``range / min(100, n + 2)``.
         consider_endpoints: Let the domain bounds widen the outermost kernels.
         n_startup_trials: Random trials before TPE starts (COMPLETE and PRUNED trials count).
-        n_ei_candidates: Candidates drawn from ``l(x)`` per suggestion.
+        n_ei_candidates: Candidates drawn from ``l(x)`` per suggestion. ``None`` (default, unlike
+            Optuna's fixed 24): 256 while the trials are few, fewer as they grow, so that scoring
+            stays at about 24,000 candidate-kernel pairs, never under 24 candidates (24 from about
+            1,000 trials on). More candidates exploit ``l(x) / g(x)`` harder: on the sampler
+            benchmark (``benchmarks/samplers``, 100 trials) 256 beat 24 on held-out seeds.
         gamma: ``n -> number of good trials``; a callable or a ``"module:function"`` string.
             ``None``: :func:`default_gamma`, or :func:`default_gamma_multiobjective` for several
             objectives.
@@ -95,7 +101,7 @@ class TPESampler(BaseSampler):
         consider_magic_clip: bool = True,
         consider_endpoints: bool = False,
         n_startup_trials: int = 10,
-        n_ei_candidates: int = 24,
+        n_ei_candidates: int | None = None,
         gamma: Callable[[int], int] | str | None = None,
         weights: Callable[[int], np.ndarray] | str = default_weights,
         seed: int | None = None,
@@ -120,7 +126,8 @@ class TPESampler(BaseSampler):
         if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or not prior_weight >= 0:
             raise ValueError(f"TPESampler prior_weight must be a number >= 0, got {prior_weight!r}.")
         _check_int("n_startup_trials", n_startup_trials, minimum=0)
-        _check_int("n_ei_candidates", n_ei_candidates, minimum=1)
+        if n_ei_candidates is not None:
+            _check_int("n_ei_candidates", n_ei_candidates, minimum=1)
         if seed is not None:
             _check_int("seed", seed, minimum=0)
         if group and multivariate is False:
@@ -256,7 +263,7 @@ class TPESampler(BaseSampler):
         below_weights = np.ones(len(below)) if n_objectives > 1 else self._checked_weights(len(below))
         groups = [(below, below_weights), (above, self._checked_weights(len(above)))]
         estimator = ParzenEstimator(groups, dists, self._parameters)
-        candidates = estimator.sample(self._rng, self._n_ei_candidates)
+        candidates = estimator.sample(self._rng, self._n_ei_candidates or _auto_candidates(len(above)))
         log_below, log_above = estimator.log_pdf(candidates)
         score = log_below - log_above
         # Equal scores (as categorical and integer candidates often have) go to the first drawn: a draw
@@ -295,6 +302,11 @@ class TPESampler(BaseSampler):
             "trial. Pass TPESampler(multivariate=True, group=True) to sample conditional parameters "
             "jointly, or warn_independent_sampling=False to silence this warning."
         )
+
+
+def _auto_candidates(n_above: int) -> int:
+    """The default number of EI candidates: as many as the scoring budget allows for ``n_above`` bad trials."""
+    return min(_MAX_CANDIDATES, max(_MIN_CANDIDATES, _CANDIDATE_BUDGET // (n_above + 1)))
 
 
 def _internal_row(trial: FrozenTrial, names: list[str], dists: list[BaseDistribution]) -> list[float] | None:
