@@ -69,6 +69,10 @@ class EmbeddedRedis:
                     raise RuntimeError(f"redis-server did not start on port {self.port}: {err}") from None
                 time.sleep(0.05)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
@@ -129,6 +133,13 @@ class LocalStack:
     @property
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.broker_url)
+
+    def pids(self) -> dict[str, int]:
+        """Process ids of what the stack runs: ``redis`` (when embedded), ``coordinator``, ``worker-...``."""
+        pids = {name: process.pid for name, process in self._processes.items() if process.poll() is None}
+        if self._redis is not None and self._redis.pid is not None:
+            pids["redis"] = self._redis.pid
+        return pids
 
     def start(self) -> None:
         if self._redis is not None:

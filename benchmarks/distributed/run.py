@@ -74,17 +74,41 @@ def optuna_side(python: str, *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def hpo_throughput(n_trials: int, storage_url: str | None, tmp: pathlib.Path) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants so far (Linux /proc)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def stack_cpu(s: LocalStack) -> dict[str, float]:
+    """CPU seconds so far by role: coordinator (with its SQL writer), workers (with their children), redis."""
+    used: dict[str, float] = {}
+    for name, pid in s.pids().items():
+        role = "workers" if name.startswith("worker") else name
+        used[role] = used.get(role, 0.0) + cpu_seconds(pid)
+    return used
+
+
+def hpo_throughput(n_trials: int, storage_url: str | None, tmp: pathlib.Path) -> dict[str, Any]:
     with stack(tmp, slots=2, storage_url=storage_url) as s:
         use(s)
+        before = stack_cpu(s)
         start = time.perf_counter()
         study = hpo.submit_study(
             "hpo_bench_objectives:throughput", n_trials=n_trials, study_name=f"throughput-{time.time_ns()}",
             sampler=hpo.samplers.TPESampler(), pruner=hpo.pruners.MedianPruner(),
         ).wait(progress=False)
         wall = time.perf_counter() - start
+        cpu = {role: used - before.get(role, 0.0) for role, used in stack_cpu(s).items()}
         n = len(study.trials)
-    return {"trials": n, "wall_s": wall, "trials_per_s": n / wall}
+        reports = sum(len(t.intermediate_values) for t in study.trials)
+    return {"trials": n, "wall_s": wall, "trials_per_s": n / wall, "cpu_ms_per_trial": {r: c / n * 1e3 for r, c in cpu.items()},
+            "reports_per_trial": reports / n}
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -119,6 +143,14 @@ def throughput(args: argparse.Namespace) -> None:
             print(f"| {name} | failed: {r['error']} | | | |")
             continue
         print(f"| {name} | {r['trials']} | {r['wall_s']:.1f} | {r['trials_per_s']:.1f} | {ours / r['trials_per_s']:.1f}x |")
+    print("\nCPU milliseconds per trial of each part of the hpo stack (robust to a shared machine's load):\n")
+    print("| setup | reports/trial | coordinator | workers | redis | total |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows:
+        if "cpu_ms_per_trial" in r:
+            c = r["cpu_ms_per_trial"]
+            print(f"| {name} | {r['reports_per_trial']:.1f} | {c.get('coordinator', 0):.2f} | {c.get('workers', 0):.2f} | "
+                  f"{c.get('redis', 0):.2f} | {sum(c.values()):.2f} |")
 
 
 def hpo_latency(slow_study: bool, tmp: pathlib.Path, n_trials: int) -> dict[str, float]:

@@ -7,7 +7,6 @@ import logging
 import time
 import typing
 import uuid
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -213,8 +212,7 @@ class StudyRun:
         if attempt is None:
             return wire.Reply(seq=message.seq, ok=False, error="This attempt is unknown or no longer current.")
         self._apply_updates(attempt, message)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a redelivered report repeats its step
+        if message.step not in attempt.trial._frozen.intermediate_values:  # else a redelivered report
             attempt.trial.report(message.value, message.step)
         prune = self.status == "cancelled" or attempt.trial.should_prune()
         return wire.Reply(seq=message.seq, ok=True, prune=prune)

@@ -1,0 +1,63 @@
+"""The coordinator's SQL writer process: ordered writes, callbacks after storing, death stops the coordinator."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from hpo.config import Settings
+from hpo.coordinator import Coordinator
+from hpo.coordinator._mirror import MirroredStorage
+from hpo.coordinator._writer import WRITER_DIED_EXIT
+from hpo.distributions import FloatDistribution
+from hpo.study._study_direction import StudyDirection
+from hpo.trial import TrialState
+
+
+def test_writes_reach_sql_in_order_and_callbacks_run_after_storing(tmp_path: pathlib.Path) -> None:
+    storage = MirroredStorage(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        study_id = storage.create_new_study([StudyDirection.MINIMIZE], "w")
+        trial_id = storage.create_new_trial(study_id)
+        seen: list[dict[int, float]] = []
+        done = threading.Event()
+        for step in range(50):
+            storage.set_trial_intermediate_value(trial_id, step, float(step))
+        storage.set_trial_param(trial_id, "x", 0.5, FloatDistribution(0, 1))
+        storage.after_stored(lambda: (seen.append(storage.backend.get_trial(trial_id).intermediate_values), done.set()))
+        storage.set_trial_state_values(trial_id, TrialState.COMPLETE, [1.5])
+        assert done.wait(30)
+        assert seen == [{step: float(step) for step in range(50)}]  # everything queued before the callback
+        assert storage.flush(30)
+        stored = storage.backend.get_trial(trial_id)
+        assert stored.state == TrialState.COMPLETE and stored.values == [1.5] and stored.params == {"x": 0.5}
+    finally:
+        storage.close()
+
+
+def test_coordinator_refuses_an_in_memory_sqlite_store() -> None:
+    settings = dataclasses.replace(Settings.from_env(), storage_url="sqlite:///:memory:")
+    with pytest.raises(ValueError, match=r"in-memory SQLite.*sqlite:///hpo\.db"):
+        Coordinator(settings)
+
+
+def test_a_dead_writer_stops_the_coordinator_process(tmp_path: pathlib.Path) -> None:
+    """Writes that never reach SQL must not be acknowledged: the process exits so a restart replays them."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal, time
+        from hpo.coordinator._mirror import MirroredStorage
+        storage = MirroredStorage("sqlite:///{tmp_path / 'd.db'}")
+        os.kill(storage.writer._process.pid, signal.SIGKILL)
+        time.sleep(30)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == WRITER_DIED_EXIT
+    assert "SQL writer process died" in result.stderr
