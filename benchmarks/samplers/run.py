@@ -135,7 +135,7 @@ def quality(pythons: dict[str, str], args: argparse.Namespace, samplers: list[st
         for lib in LIBS
         for s in samplers
         for p in names
-        for seed in range(args.seeds)
+        for seed in range(args.seed_offset, args.seed_offset + args.seeds)
     ]
     results = run_all(pythons, "quality", against(tasks, args.optuna_sampler), args.jobs)
     return _score_table(results, samplers, names, "regret", lower_is_better=True, optuna_sampler=args.optuna_sampler)
@@ -148,7 +148,7 @@ def multi_objective(pythons: dict[str, str], args: argparse.Namespace, samplers:
         for lib in LIBS
         for s in samplers
         for p in names
-        for seed in range(args.seeds)
+        for seed in range(args.seed_offset, args.seed_offset + args.seeds)
     ]
     results = run_all(pythons, "multi", against(tasks, args.optuna_sampler), args.jobs)
     return _score_table(
@@ -185,6 +185,7 @@ def main() -> None:
     )
     parser.add_argument("--problems", type=lambda s: s.split(","), help="comma-separated problem names")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seed-offset", type=int, default=0, help="first seed (default 0): checks on unseen seeds")
     parser.add_argument("--n-trials", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2, help="subprocesses at a time")
     parser.add_argument("--multi-objective", action="store_true", help="hypervolume mode")

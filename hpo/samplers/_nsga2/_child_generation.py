@@ -1,4 +1,4 @@
-"""NSGA-II child generation: tournament selection of parents, crossover, then mutation."""
+"""NSGA-II child generation: crowded tournament selection of parents, crossover, then mutation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from hpo.distributions import BaseDistribution, CategoricalDistribution
 from hpo.samplers._nsga2._crossovers import BaseCrossover
 from hpo.samplers._nsga2._mutation import BaseMutation
-from hpo.samplers._nsga2._selection import constrained_dominates, dominates, is_constrained, tournament
+from hpo.samplers._nsga2._selection import crowded_comparison, tournament
 from hpo.samplers._numerical_transform import NumericalTransform
 from hpo.trial import FrozenTrial
 
@@ -18,16 +18,20 @@ if TYPE_CHECKING:
 
 # Crossovers may produce children outside the bounds; they are redrawn this many times, then clipped.
 _MAX_CROSSOVER_TRIES = 100
+# A child identical to a parent would spend a trial on a known point; it is redrawn this many times.
+_MAX_DUPLICATE_TRIES = 20
 
 
 class NSGAIIChildGenerationStrategy:
     """Makes a child's parameters from the parent population.
 
-    With probability ``crossover_prob`` the child is a crossover of parents chosen by binary
-    tournaments (``crossover`` for numerical parameters, uniform crossover with ``swapping_prob``
-    for categorical ones); otherwise it copies one random parent. Each parameter then mutates with
-    probability ``mutation_prob`` (default ``1 / n_params``): by ``mutation`` when given and the
-    parameter is numerical, else by leaving it out so that it is drawn at random.
+    With probability ``crossover_prob`` the child is a crossover (``crossover`` for numerical
+    parameters, uniform crossover with ``swapping_prob`` for categorical ones) of parents chosen by
+    binary tournaments under Deb's crowded comparison: the lower non-domination rank wins, then the
+    larger crowding distance. Otherwise it copies one random parent. Each parameter then mutates
+    with probability ``mutation_prob`` (default ``1 / n_params``): by ``mutation`` when given and
+    the parameter is numerical, else by leaving it out so that it is drawn at random. A child equal
+    to a parent (nothing crossed or mutated, as happens often with few parameters) is made again.
     """
 
     def __init__(
@@ -62,10 +66,22 @@ class NSGAIIChildGenerationStrategy:
         self._mutation = mutation
         self._mutation_prob = mutation_prob
         self._rng = rng
+        # The crowded comparison of the last parent population: (study, trial ids) -> ranks and distances.
+        self._comparison: tuple[tuple[int, int, tuple[int, ...]], np.ndarray] | None = None
 
     def __call__(
         self, study: Study, search_space: dict[str, BaseDistribution], parent_population: list[FrozenTrial]
     ) -> dict[str, Any]:
+        for _ in range(_MAX_DUPLICATE_TRIES):
+            params = self._child(study, search_space, parent_population)
+            if len(params) < len(search_space) or not any(_is_copy(params, p) for p in parent_population):
+                break
+        return params
+
+    def _child(
+        self, study: Study, search_space: dict[str, BaseDistribution], parent_population: list[FrozenTrial]
+    ) -> dict[str, Any]:
+        """One child: every parameter, except those left out to be drawn at random."""
         rng = self._rng
         if rng.rand() < self._crossover_prob and len(parent_population) >= self._crossover.n_parents:
             child = self._crossover_child(study, search_space, parent_population)
@@ -107,14 +123,16 @@ class NSGAIIChildGenerationStrategy:
         }
 
     def _select_parents(self, study: Study, population: list[FrozenTrial]) -> list[FrozenTrial]:
-        """``n_parents`` distinct parents, each the winner of a binary tournament."""
-        better = constrained_dominates if is_constrained(population) else dominates
-        parents: list[FrozenTrial] = []
+        """``n_parents`` distinct parents, each the winner of a crowded binary tournament."""
+        key = (id(study._storage), study._study_id, tuple(t._trial_id for t in population))
+        if self._comparison is None or self._comparison[0] != key:
+            self._comparison = (key, crowded_comparison(population, study.directions))
+        comparison = self._comparison[1]
+        chosen: list[int] = []
         for _ in range(self._crossover.n_parents):
-            chosen = {p.number for p in parents}
-            candidates = [t for t in population if t.number not in chosen]
-            parents.append(tournament(candidates, self._rng, study.directions, better))
-        return parents
+            candidates = [i for i in range(len(population)) if i not in chosen]
+            chosen.append(tournament(candidates, comparison, self._rng))
+        return [population[i] for i in chosen]
 
     def _mutate(
         self, mutation: BaseMutation, study: Study, name: str, distribution: BaseDistribution, value: Any
@@ -123,6 +141,10 @@ class NSGAIIChildGenerationStrategy:
         bounds = transform.bounds[0]
         mutated = mutation.mutation(float(transform.transform({name: value})[0]), self._rng, study, bounds)
         return transform.untransform(np.array([np.clip(mutated, bounds[0], bounds[1])]))[name]
+
+
+def _is_copy(params: dict[str, Any], parent: FrozenTrial) -> bool:
+    return all(parent.params.get(name) == value for name, value in params.items())
 
 
 def _is_probability(value: object) -> bool:

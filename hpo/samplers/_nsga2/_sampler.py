@@ -39,11 +39,12 @@ class NSGAIISampler(BaseSampler):
     Each trial belongs to a generation; generation ``g + 1`` starts once ``population_size``
     trials of generation ``g`` are COMPLETE (trials may run in parallel meanwhile). Its parents are
     the elite of generation ``g`` and its parents: whole Pareto fronts, then the least crowded
-    trials of the next front. With constraints, feasible trials beat infeasible ones, and less
-    violation beats more (constrained domination). The parents of each generation are stored in
-    the study's system attributes, so every worker and a restarted sampler agree on them.
-    Parameters outside the intersection of past search spaces, and those left to mutation
-    without a ``mutation`` operator, are drawn at random.
+    trials of the next front. Each child crosses parents picked by binary tournaments (the lower
+    rank wins, then the larger crowding distance) and is made again if it equals a parent. With
+    constraints, feasible trials beat infeasible ones, and less violation beats more (constrained
+    domination). The parents of each generation are stored in the study's system attributes, so
+    every worker and a restarted sampler agree on them. Parameters outside the intersection of past
+    search spaces, and those left to mutation without a ``mutation`` operator, are drawn at random.
 
     Deb, Pratap, Agarwal and Meyarivan, "A fast and elitist multiobjective genetic algorithm:
     NSGA-II", IEEE TEC 6(2), 2002.

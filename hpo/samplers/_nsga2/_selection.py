@@ -1,8 +1,8 @@
-"""NSGA-II selection: constrained non-dominated sorting, crowding distance, and binary tournaments."""
+"""NSGA-II selection: constrained non-dominated sorting, crowding distance, and crowded binary tournaments."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +14,6 @@ from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
-
 
 
 class NSGAIIElitePopulationSelectionStrategy:
@@ -95,37 +94,28 @@ def crowding_distance(loss: np.ndarray) -> np.ndarray:
     return distance
 
 
-def dominates(a: FrozenTrial, b: FrozenTrial, directions: Sequence[StudyDirection]) -> bool:
-    """Whether ``a`` is at least as good as ``b`` in every objective and better in one."""
-    assert a.values is not None and b.values is not None
-    strictly = False
-    for va, vb, direction in zip(a.values, b.values, directions):
-        if direction == StudyDirection.MAXIMIZE:
-            va, vb = -va, -vb
-        if va > vb:
-            return False
-        strictly = strictly or va < vb
-    return strictly
+def crowded_comparison(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> np.ndarray:
+    """Per trial, its non-domination rank and its crowding distance within its front (shape ``(n, 2)``).
+
+    Deb's crowded comparison prefers the lower rank, then the larger distance; with constraints,
+    the ranks are those of constrained domination.
+    """
+    ranks = non_domination_ranks(trials, directions)
+    distance = np.zeros(len(trials))
+    for rank in np.unique(ranks):
+        members = np.flatnonzero(ranks == rank)
+        distance[members] = crowding_distance(_loss([trials[i] for i in members], directions))
+    return np.column_stack([ranks, distance])
 
 
-def constrained_dominates(a: FrozenTrial, b: FrozenTrial, directions: Sequence[StudyDirection]) -> bool:
-    """Domination where feasible beats infeasible and, between infeasible trials, less violation wins."""
-    violation_a, violation_b = violation(a), violation(b)
-    if violation_a <= 0 and violation_b <= 0:
-        return dominates(a, b, directions)
-    return violation_a < violation_b
-
-
-def tournament(
-    population: Sequence[FrozenTrial],
-    rng: np.random.RandomState,
-    directions: Sequence[StudyDirection],
-    better: Callable[[FrozenTrial, FrozenTrial, Sequence[StudyDirection]], bool],
-) -> FrozenTrial:
-    """The better of two random members (the second one when neither dominates)."""
-    first = population[rng.choice(len(population))]
-    second = population[rng.choice(len(population))]
-    return first if better(first, second, directions) else second
+def tournament(candidates: Sequence[int], comparison: np.ndarray, rng: np.random.RandomState) -> int:
+    """The winner among two random ``candidates`` (indices into ``comparison``); the second on a tie."""
+    first = candidates[rng.choice(len(candidates))]
+    second = candidates[rng.choice(len(candidates))]
+    (rank_first, distance_first), (rank_second, distance_second) = comparison[first], comparison[second]
+    if rank_first != rank_second:
+        return first if rank_first < rank_second else second
+    return first if distance_first > distance_second else second
 
 
 def _loss(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> np.ndarray:
