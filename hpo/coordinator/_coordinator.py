@@ -66,7 +66,7 @@ class Coordinator:
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Resume running jobs from SQL, then start the lanes."""
-        sys.setswitchinterval(0.0005)  # a busy sampler thread yields the GIL to the inbox lane quickly
+        sys.setswitchinterval(0.0001)  # a busy sampler thread yields the GIL to the inbox lane quickly
         for stream in (wire.INBOX, wire.CONTROL):
             try:
                 self._client.xgroup_create(stream, wire.COORDINATOR_GROUP, id="0", mkstream=True)
