@@ -85,7 +85,7 @@ class MirroredStorage(InMemoryStorage):
         super().delete_study(study_id)
 
     def after_stored(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` (on the SQL writer's thread) once every write made so far is in SQL."""
+        """Run ``callback`` (on the thread that hears back from the SQL writer) once every write made so far is in SQL."""
         self.writer.on_done(callback)
 
     # --- written behind -----------------------------------------------------------------------
