@@ -53,9 +53,8 @@ class _Space:
         self.step = np.array([d.step or 0.0 for d in dists], dtype=float)  # IntDistribution always has one
         self.raw_low = np.array([d.low for d in dists], dtype=float)
         self.raw_high = np.array([d.high for d in dists], dtype=float)
-        self.gridded_mask = self.step > 0
-        self.continuous = np.flatnonzero(~self.gridded_mask)
-        self.gridded = np.flatnonzero(self.gridded_mask)
+        self.continuous = np.flatnonzero(self.step == 0)
+        self.gridded = np.flatnonzero(self.step > 0)
         # The kernels live on the log scale for log=True, on a domain widened by half a step.
         low, high = self.raw_low - self.step / 2, self.raw_high + self.step / 2
         self.low = np.where(self.log_mask, np.log(np.where(self.log_mask, low, 1.0)), low)
