@@ -80,7 +80,7 @@ class StudyHandle:
         """Publish no more trials; queued ones end FAIL, running ones are pruned at their next report."""
         return self._control.request(wire.Cancel(request_id=uuid.uuid4().hex, study_name=self.study_name))
 
-    def wait(self, progress: bool = True, timeout: float | None = None, poll_s: float = 0.2) -> Study:
+    def wait(self, progress: bool = True, timeout: float | None = None, poll_s: float = 0.1) -> Study:
         """Block until the study ends; return it. Raises :class:`StudyFailedError` if it ended in error."""
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = None

@@ -24,6 +24,7 @@ import redis
 from hpo import specs, wire
 from hpo.config import Settings
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError
+from hpo.samplers import default_sampler
 from hpo.storage._sql._url import is_sqlite_memory, parse_url
 from hpo.study import Study
 from hpo.study._study_direction import parse_direction
@@ -67,6 +68,7 @@ class Coordinator:
     def start(self) -> None:
         """Resume running jobs from SQL, then start the lanes."""
         sys.setswitchinterval(0.0001)  # a busy sampler thread yields the GIL to the inbox lane quickly
+        default_sampler()  # import the default sampler now (scipy), not while the first study waits for trials
         for stream in (wire.INBOX, wire.CONTROL):
             try:
                 self._client.xgroup_create(stream, wire.COORDINATOR_GROUP, id="0", mkstream=True)
