@@ -167,8 +167,54 @@ def hpo_latency(slow_study: bool, tmp: pathlib.Path, n_trials: int) -> dict[str,
     return {"reports": len(latencies), "p50_ms": p50, "p99_ms": p99}
 
 
+def _echo(url: str) -> None:
+    """Answer each stream entry on a list at once: the floor of any worker -> Redis -> coordinator hop."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    while True:
+        read = client.xreadgroup("g", "echo", {"s": ">"}, count=64, block=1000)
+        for _, fields in read[0][1] if read else []:
+            if fields[b"m"] == b"stop":
+                return
+            client.rpush("r", fields[b"m"])
+
+
+def redis_floor(tmp: pathlib.Path, n: int = 300) -> dict[str, float]:
+    """Round trip of one process to another through Redis (XADD + BLPOP <- XREADGROUP + RPUSH), no hpo:
+    what this machine's scheduling costs before the coordinator does any work."""
+    import multiprocessing
+
+    import redis
+
+    server = EmbeddedRedis(tmp)
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.xgroup_create("s", "g", id="0", mkstream=True)
+        echo = multiprocessing.get_context("spawn").Process(target=_echo, args=(server.url,))
+        echo.start()
+        latencies = []
+        for i in range(n):
+            time.sleep(0.005)
+            start = time.perf_counter()
+            pipe = client.pipeline(transaction=False)
+            pipe.xadd("s", {"m": str(i)})
+            pipe.blpop(["r"], timeout=10)
+            pipe.execute()
+            latencies.append(time.perf_counter() - start)
+        client.xadd("s", {"m": "stop"})
+        echo.join(10)
+    finally:
+        server.stop()
+    p50, p99 = percentiles(latencies)
+    return {"reports": n, "p50_ms": p50, "p99_ms": p99}
+
+
 def latency(args: argparse.Namespace) -> None:
     rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("floor: one bare round trip through Redis between two processes, no hpo", redis_floor(pathlib.Path(tmp))))
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("hpo: report round trip to the coordinator", hpo_latency(False, pathlib.Path(tmp), args.n_trials)))
     with tempfile.TemporaryDirectory() as tmp:
