@@ -456,3 +456,7 @@ def test_default_candidates_shrink_as_the_bad_trials_grow(monkeypatch: pytest.Mo
     sizes.clear()
     hpo.create_study(sampler=TPESampler(seed=0, n_startup_trials=2, n_ei_candidates=7)).optimize(quadratic, n_trials=4)
     assert set(sizes) == {7}
+    sizes.clear()  # several objectives: Optuna's 24
+    two = hpo.create_study(directions=["minimize", "minimize"], sampler=TPESampler(seed=0, n_startup_trials=2))
+    two.optimize(lambda t: (quadratic(t), -quadratic(t)), n_trials=6)
+    assert sizes and set(sizes) == {24}
