@@ -10,6 +10,7 @@ import collections
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -99,20 +100,32 @@ class SqlWriter:
 
 
 def _serve(storage_url: str, calls: Connection, done: Connection) -> None:
-    """The writer process: apply calls in batches; report each batch's last mark once stored."""
+    """The writer process: apply calls in batches; report each batch's last mark once stored.
+
+    It ignores SIGINT and SIGTERM (a Ctrl-C or a stop aimed at the coordinator's process group):
+    the coordinator closes it after a last flush, and it exits by itself when the coordinator is gone.
+    """
     from hpo.storage import get_storage
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s")
     backend = get_storage(storage_url)
     while True:
-        first = calls.recv()
+        try:
+            first = calls.recv()
+        except EOFError:  # the coordinator is gone
+            break
         if first is None:
             break
         items = [first]
         deadline = time.monotonic() + _LINGER_S
         closing = False
         while len(items) < _BATCH and calls.poll(max(0.0, deadline - time.monotonic())):
-            item = calls.recv()
+            try:
+                item = calls.recv()
+            except EOFError:
+                item = None
             if item is None:
                 closing = True
                 break
@@ -120,7 +133,10 @@ def _serve(storage_url: str, calls: Connection, done: Connection) -> None:
         _apply(backend, [item for item in items if isinstance(item, tuple)])
         marks = [item for item in items if isinstance(item, int)]
         if marks:
-            done.send(marks[-1])
+            try:
+                done.send(marks[-1])
+            except OSError:  # the coordinator is gone
+                break
         if closing:
             break
     backend.close()

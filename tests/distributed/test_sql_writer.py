@@ -16,6 +16,7 @@ from hpo.coordinator import Coordinator
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributions import FloatDistribution
+from hpo.storage import get_storage
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import TrialState
 
@@ -61,3 +62,31 @@ def test_a_dead_writer_stops_the_coordinator_process(tmp_path: pathlib.Path) -> 
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == WRITER_DIED_EXIT
     assert "SQL writer process died" in result.stderr
+
+
+def test_the_writer_outlives_a_ctrl_c_to_the_process_group(tmp_path: pathlib.Path) -> None:
+    """Ctrl-C reaches the coordinator and its writer alike; the writer stays, so the coordinator's
+    own shutdown (``serve`` turns the interrupt into a stop) still stores everything."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, time
+        from hpo.coordinator._mirror import MirroredStorage
+        from hpo.study._study_direction import StudyDirection
+        storage = MirroredStorage("{url}")
+        study_id = storage.create_new_study([StudyDirection.MINIMIZE], "c")
+        assert storage.flush(30)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process stands for the coordinator's stop logic
+        os.killpg(0, signal.SIGINT)  # what a terminal's Ctrl-C does to the foreground process group
+        time.sleep(1.0)
+        for i in range(100):
+            storage.set_study_user_attr(study_id, f"k{{i}}", i)
+        storage.close()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, start_new_session=True
+    )
+    assert result.returncode == 0, result.stderr
+    stored = get_storage(url)
+    assert stored.get_study_user_attrs(stored.get_study_id_from_name("c")) == {f"k{i}": i for i in range(100)}
