@@ -149,10 +149,7 @@ class StudyRun:
         if self.attempts.get(attempt.trial._trial_id) is not attempt:
             return
         reason = f"Could not publish the trial: {error!r}"
-        tell(self.study, attempt.trial, state=TrialState.FAIL, fail_reason=reason)
-        del self.attempts[attempt.trial._trial_id]
-        self._slots.release(self.queue, self._owner)
-        self._n_finished += 1
+        self._end_attempt(attempt, TrialState.FAIL, fail_reason=reason)
         self._set_status("error", reason)
 
     def _send(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
@@ -240,10 +237,7 @@ class StudyRun:
             _logger.warning("Trial %d sent bad updates: %s", attempt.number, e)
         state = TrialState[message.state] if message.state in ("COMPLETE", "PRUNED", "FAIL") else TrialState.FAIL
         values = message.values if state != TrialState.FAIL else None
-        tell(self.study, attempt.trial, values, state, fail_reason=message.fail_reason)
-        del self.attempts[message.trial_id]
-        self._slots.release(self.queue, self._owner)
-        self._n_finished += 1
+        self._end_attempt(attempt, state, values, message.fail_reason)
         if message.refused:
             self._set_status("error", message.fail_reason)
         self.top_up()
@@ -261,12 +255,18 @@ class StudyRun:
         if self.status != "running":
             return
         self._set_status("cancelled")
-        for trial_id, attempt in list(self.attempts.items()):
+        for attempt in list(self.attempts.values()):
             if attempt.started_by is None:
-                tell(self.study, attempt.trial, state=TrialState.FAIL, fail_reason="The study was cancelled.")
-                del self.attempts[trial_id]
-                self._slots.release(self.queue, self._owner)
-                self._n_finished += 1
+                self._end_attempt(attempt, TrialState.FAIL, fail_reason="The study was cancelled.")
+
+    def _end_attempt(
+        self, attempt: Attempt, state: TrialState, values: list | None = None, fail_reason: str | None = None
+    ) -> None:
+        """Study lane: tell the trial's outcome, forget the attempt, free its slot, count it finished."""
+        tell(self.study, attempt.trial, values, state, fail_reason=fail_reason)
+        del self.attempts[attempt.trial._trial_id]
+        self._slots.release(self.queue, self._owner)
+        self._n_finished += 1
 
     def _maybe_end(self) -> None:
         if self.status == "running" and not self.attempts and (
