@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
@@ -111,8 +112,55 @@ def hpo_throughput(n_trials: int, storage_url: str | None, tmp: pathlib.Path) ->
             "reports_per_trial": reports / n}
 
 
+def celery_floor(n_tasks: int, tmp: pathlib.Path) -> dict[str, Any]:
+    """hpo's Celery configuration alone: ``n_tasks`` empty tasks (published up front) through one worker
+    with 2 child processes, as the hpo rows run; what a trial costs before the coordinator or any report."""
+    import celery_floor as floor
+
+    server = EmbeddedRedis(tmp)
+    server.start()
+    env = {**os.environ, "HPO_BROKER_URL": server.url, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    env.pop("HPO_OBJECTIVE_MODULES", None)
+    log = open(tmp / "floor-worker.log", "ab")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "celery_floor", "worker", "--concurrency", "2", "-Q", "floor",
+         "--pool", "prefork", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        import redis
+
+        client = redis.Redis.from_url(server.url)
+        app = floor.create_app(dataclasses.replace(floor.settings, broker_url=server.url))
+        app.send_task(floor.TASK_NAME, args=[{}], queue="floor")  # the worker is up once this one ran
+        deadline = time.monotonic() + 60
+        while int(client.get(floor.COUNTER_KEY) or 0) < 1:
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"the floor worker did not start; see {tmp / 'floor-worker.log'}")
+            time.sleep(0.05)
+        payload = {"study_id": 1, "study_name": "floor", "trial_id": 1, "number": 1, "attempt": 0, "token": "0" * 32,
+                   "objective": "m:f", "n_objectives": 1, "params": {}, "reply_timeout_s": 120}
+        for i in range(n_tasks):
+            app.send_task(floor.TASK_NAME, args=[payload], queue="floor", task_id=f"floor-{i}", shadow=f"floor[{i}]")
+        before = {"workers": cpu_seconds(worker.pid), "redis": cpu_seconds(server.pid or 0)}
+        start = time.perf_counter()
+        while int(client.get(floor.COUNTER_KEY) or 0) < n_tasks + 1:
+            time.sleep(0.01)
+        wall = time.perf_counter() - start
+        cpu = {"workers": cpu_seconds(worker.pid) - before["workers"], "redis": cpu_seconds(server.pid or 0) - before["redis"]}
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        server.stop()
+    return {"trials": n_tasks, "wall_s": wall, "trials_per_s": n_tasks / wall,
+            "cpu_ms_per_trial": {r: c / n_tasks * 1e3 for r, c in cpu.items()}, "reports_per_trial": 0.0}
+
+
 def throughput(args: argparse.Namespace) -> None:
     rows: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("floor: Celery alone, an empty task per trial, same app config, 1 worker x 2 children",
+                     celery_floor(args.n_trials, pathlib.Path(tmp))))
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("hpo, 2 workers, coordinator + SQLite", hpo_throughput(args.n_trials, None, pathlib.Path(tmp))))
     if args.postgres_url:
@@ -134,7 +182,7 @@ def throughput(args: argparse.Namespace) -> None:
                              optuna_side(args.optuna_python, *common, "--storage", server.url)))
             finally:
                 server.stop()
-    ours = rows[0][1]["trials_per_s"]
+    ours = next(r for name, r in rows if name.startswith("hpo"))["trials_per_s"]
     print(f"\nThroughput: TPE + MedianPruner, 3 params, 20 report/should_prune per trial, {args.n_trials} trials\n")
     print("| setup | trials | wall s | trials/s | hpo (SQLite) / this |")
     print("|---|---|---|---|---|")

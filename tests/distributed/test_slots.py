@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Iterator
 
+import pytest
 import redis
 
 from hpo import wire
@@ -11,28 +13,44 @@ from hpo.coordinator._slots import Slots
 from hpo.local_stack import EmbeddedRedis
 
 
-def test_capacity_prefetch_and_fair_shares(tmp_path: pathlib.Path) -> None:
+@pytest.fixture
+def client(tmp_path: pathlib.Path) -> Iterator[redis.Redis]:
     server = EmbeddedRedis(tmp_path)
     server.start()
     try:
-        client = redis.Redis.from_url(server.url)
-        info = wire.WorkerInfo(hostname="w1", queues=["cpu"], concurrency=8, objectives=[])
-        client.set(wire.worker_key("w1"), info.to_json())
-        client.set(wire.worker_key("bad"), "not json")  # ignored with a warning
-        slots = Slots(client)
-        assert slots.refresh()
-        # 8 slots + a prefetch of 2; alone, one study may take them all
-        assert sum(slots.try_reserve("cpu", owner=1) for _ in range(20)) == 10
-        slots.release("cpu", owner=1)
-        slots.release("cpu", owner=1)
-        # a second study wanting slots gets the freed ones, study 1 is above its fair share of 5
-        assert slots.try_reserve("cpu", owner=2)
-        assert not slots.try_reserve("cpu", owner=1)
-        assert slots.try_reserve("cpu", owner=2)
-        assert not slots.try_reserve("cpu", owner=2)  # the queue is full
-        slots.withdraw("cpu", owner=2)
-        for _ in range(3):
-            slots.release("cpu", owner=1)
-        assert sum(slots.try_reserve("cpu", owner=1) for _ in range(5)) == 3
+        yield redis.Redis.from_url(server.url)
     finally:
         server.stop()
+
+
+def announce(client: redis.Redis, hostname: str, concurrency: int) -> None:
+    info = wire.WorkerInfo(hostname=hostname, queues=["cpu"], concurrency=concurrency, objectives=[])
+    client.set(wire.worker_key(hostname), info.to_json())
+
+
+def test_capacity_prefetch_and_fair_shares(client: redis.Redis) -> None:
+    announce(client, "w1", 8)
+    client.set(wire.worker_key("bad"), "not json")  # ignored with a warning
+    slots = Slots(client)
+    assert slots.refresh()
+    # 8 slots + a prefetch of 2; alone, one study may take them all
+    assert sum(slots.try_reserve("cpu", owner=1) for _ in range(20)) == 10
+    slots.release("cpu", owner=1)
+    slots.release("cpu", owner=1)
+    # a second study wanting slots gets the freed ones, study 1 is above its fair share of 5
+    assert slots.try_reserve("cpu", owner=2)
+    assert not slots.try_reserve("cpu", owner=1)
+    assert slots.try_reserve("cpu", owner=2)
+    assert not slots.try_reserve("cpu", owner=2)  # the queue is full
+    slots.withdraw("cpu", owner=2)
+    for _ in range(3):
+        slots.release("cpu", owner=1)
+    assert sum(slots.try_reserve("cpu", owner=1) for _ in range(5)) == 3
+
+
+def test_small_pools_get_a_prefetch_of_two(client: redis.Redis) -> None:
+    announce(client, "w1", 2)
+    slots = Slots(client)
+    slots.refresh()
+    # 2 slots that finish close together both find a trial waiting
+    assert sum(slots.try_reserve("cpu", owner=1) for _ in range(10)) == 4

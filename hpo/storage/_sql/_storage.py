@@ -70,6 +70,7 @@ class RDBStorage(BaseStorage):
         self._caches: dict[int, StudyTrialCache] = {}
         self._directions: dict[int, list[StudyDirection]] = {}
         self._distributions: dict[tuple[int, str], BaseDistribution] = {}
+        self._trusted_updatable: dict[int, tuple[int, int]] = {}  # running trial id -> (study id, number), see apply_batch
 
     @property
     def engine(self) -> Engine:
@@ -90,19 +91,26 @@ class RDBStorage(BaseStorage):
 
     # --- studies ------------------------------------------------------------------------------
     def _lock_updatable_trial(self, conn: Connection, trial_id: int) -> tuple[int, int]:
-        """:func:`_lock_updatable_trial`, once per trial within a batch (the lock holds until its commit)."""
+        """:func:`_lock_updatable_trial`, once per trial within a batch (the lock holds until its commit);
+        in a trusted batch, once per trial until it finishes."""
         memo = self._db.batch_memo()
         if memo is None:
             return _lock_updatable_trial(conn, trial_id)
-        locked = memo.setdefault(_LOCKED, {})
+        locked = self._trusted_updatable if memo.get(_TRUSTED) else memo.setdefault(_LOCKED, {})
         if trial_id not in locked:
             locked[trial_id] = _lock_updatable_trial(conn, trial_id)
         return locked[trial_id]
 
-    def apply_batch(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
-        """Apply ``(method name, args)`` write calls in order, in one transaction (all or nothing)."""
+    def apply_batch(self, calls: Sequence[tuple[str, tuple[Any, ...]]], *, trusted: bool = False) -> None:
+        """Apply ``(method name, args)`` write calls in order, in one transaction (all or nothing).
+
+        ``trusted``: the caller is the only writer of these trials and has already refused updates of
+        finished ones (the coordinator's in-memory view does), so a running trial is looked up once,
+        not locked and checked again in every batch.
+        """
 
         def apply(conn: Connection, memo: dict[Any, Any]) -> None:
+            memo[_TRUSTED] = trusted
             for method, args in calls:
                 getattr(self, method)(*args)
             for (table, keys), rows in memo.get(_UPSERTS, {}).items():
@@ -332,8 +340,9 @@ class RDBStorage(BaseStorage):
                 if state.is_finished():
                     changes["datetime_complete"] = now
                     memo = self._db.batch_memo()
-                    if memo is not None:
-                        memo.get(_LOCKED, {}).pop(trial_id, None)  # later calls in the batch must see it finished
+                    if memo is not None:  # later calls must see it finished
+                        memo.get(_LOCKED, {}).pop(trial_id, None)
+                        self._trusted_updatable.pop(trial_id, None)
                 conn.execute(sql.UPDATE_TRIAL, changes)
             if values is not None:
                 conn.execute(sql.DELETE_VALUES, {"p_trial_id": trial_id})
@@ -450,6 +459,7 @@ class RDBStorage(BaseStorage):
 
 # --- helpers ------------------------------------------------------------------------------------
 _LOCKED = "locked trials"  # batch memo: trial id -> (study id, number), checked updatable in this batch
+_TRUSTED = "trusted"  # batch memo: apply_batch(trusted=...)
 _UPSERTS = "upserts"  # batch memo: (table, key columns) -> {key values: row}, written at the end of the batch
 
 
