@@ -1,6 +1,6 @@
 """Distributed benchmarks of hpo, side by side with Optuna in the same run.
 
-    python benchmarks/distributed/run.py throughput [--n-trials 2000] [--optuna-python PATH] [--postgres-url URL]
+    python benchmarks/distributed/run.py throughput [--n-trials 2000] [--repeats 3] [--optuna-python PATH] [--postgres-url URL]
     python benchmarks/distributed/run.py latency [--optuna-python PATH]
     python benchmarks/distributed/run.py parallel
 
@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -156,41 +156,77 @@ def celery_floor(n_tasks: int, tmp: pathlib.Path) -> dict[str, Any]:
             "cpu_ms_per_trial": {r: c / n_tasks * 1e3 for r, c in cpu.items()}, "reports_per_trial": 0.0}
 
 
-def throughput(args: argparse.Namespace) -> None:
-    rows: list[tuple[str, dict[str, Any]]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("floor: Celery alone, an empty task per trial, same app config, 1 worker x 2 children",
-                     celery_floor(args.n_trials, pathlib.Path(tmp))))
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("hpo, 2 workers, coordinator + SQLite", hpo_throughput(args.n_trials, None, pathlib.Path(tmp))))
-    if args.postgres_url:
-        with tempfile.TemporaryDirectory() as tmp, fresh_postgres(args.postgres_url) as url:
-            rows.append(("hpo, 2 workers, coordinator + PostgreSQL", hpo_throughput(args.n_trials, url, pathlib.Path(tmp))))
-    if args.optuna_python:
+def in_tmp(fn: Callable[[pathlib.Path], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
-            common = ["throughput", "--n-trials", str(args.n_trials), "--processes", "2"]
-            rows.append(("Optuna, 2 processes, RDB SQLite",
-                         optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")))
-            if args.postgres_url:
-                with fresh_postgres(args.postgres_url) as url:
-                    rows.append(("Optuna, 2 processes, RDB PostgreSQL",
-                                 optuna_side(args.optuna_python, *common, "--storage", url)))
-            server = EmbeddedRedis(pathlib.Path(tmp))
-            server.start()
-            try:
-                rows.append(("Optuna, 2 processes, Journal Redis",
-                             optuna_side(args.optuna_python, *common, "--storage", server.url)))
-            finally:
-                server.stop()
+            return fn(pathlib.Path(tmp))
+    return run
+
+
+def optuna_throughput(args: argparse.Namespace, storage: str) -> Callable[[], dict[str, Any]]:
+    """A run of Optuna's side: ``storage`` is ``sqlite``, ``postgresql`` or ``redis`` (the journal)."""
+    common = ["throughput", "--n-trials", str(args.n_trials), "--processes", "2"]
+
+    def run(tmp: pathlib.Path) -> dict[str, Any]:
+        if storage == "sqlite":
+            return optuna_side(args.optuna_python, *common, "--storage", f"sqlite:///{tmp}/optuna.db")
+        if storage == "postgresql":
+            with fresh_postgres(args.postgres_url) as url:
+                return optuna_side(args.optuna_python, *common, "--storage", url)
+        server = EmbeddedRedis(tmp)
+        server.start()
+        try:
+            return optuna_side(args.optuna_python, *common, "--storage", server.url)
+        finally:
+            server.stop()
+
+    return in_tmp(run)
+
+
+def median_runs(setups: list[tuple[str, Callable[[], dict[str, Any]]]], repeats: int) -> list[tuple[str, dict[str, Any]]]:
+    """Run every setup ``repeats`` times, round-robin (a drifting machine load hits all alike); keep each
+    setup's median run by trials/s, with every run's trials/s in ``runs``."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in setups}
+    for _ in range(repeats):
+        for name, run in setups:
+            results[name].append(run())
+    rows = []
+    for name, runs in results.items():
+        ok = sorted((r for r in runs if "error" not in r), key=lambda r: r["trials_per_s"])
+        row = dict(ok[(len(ok) - 1) // 2]) if ok else runs[0]
+        row["runs"] = [r["trials_per_s"] for r in ok]
+        rows.append((name, row))
+    return rows
+
+
+def throughput(args: argparse.Namespace) -> None:
+    setups: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("floor: Celery alone, an empty task per trial, same app config, 1 worker x 2 children",
+         in_tmp(lambda tmp: celery_floor(args.n_trials, tmp))),
+        ("hpo, 2 workers, coordinator + SQLite", in_tmp(lambda tmp: hpo_throughput(args.n_trials, None, tmp))),
+    ]
+    if args.postgres_url:
+        def hpo_postgres(tmp: pathlib.Path) -> dict[str, Any]:
+            with fresh_postgres(args.postgres_url) as url:
+                return hpo_throughput(args.n_trials, url, tmp)
+        setups.append(("hpo, 2 workers, coordinator + PostgreSQL", in_tmp(hpo_postgres)))
+    if args.optuna_python:
+        setups.append(("Optuna, 2 processes, RDB SQLite", optuna_throughput(args, "sqlite")))
+        if args.postgres_url:
+            setups.append(("Optuna, 2 processes, RDB PostgreSQL", optuna_throughput(args, "postgresql")))
+        setups.append(("Optuna, 2 processes, Journal Redis", optuna_throughput(args, "redis")))
+    rows = median_runs(setups, args.repeats)
     ours = next(r for name, r in rows if name.startswith("hpo"))["trials_per_s"]
-    print(f"\nThroughput: TPE + MedianPruner, 3 params, 20 report/should_prune per trial, {args.n_trials} trials\n")
-    print("| setup | trials | wall s | trials/s | hpo (SQLite) / this |")
-    print("|---|---|---|---|---|")
+    print(f"\nThroughput: TPE + MedianPruner, 3 params, 20 report/should_prune per trial, {args.n_trials} trials, "
+          f"median of {args.repeats} runs\n")
+    print("| setup | trials | wall s | trials/s (median) | every run's trials/s | hpo (SQLite) / this |")
+    print("|---|---|---|---|---|---|")
     for name, r in rows:
         if "error" in r:
-            print(f"| {name} | failed: {r['error']} | | | |")
+            print(f"| {name} | failed: {r['error']} | | | | |")
             continue
-        print(f"| {name} | {r['trials']} | {r['wall_s']:.1f} | {r['trials_per_s']:.1f} | {ours / r['trials_per_s']:.1f}x |")
+        runs = ", ".join(f"{x:.1f}" for x in r["runs"])
+        print(f"| {name} | {r['trials']} | {r['wall_s']:.1f} | {r['trials_per_s']:.1f} | {runs} | {ours / r['trials_per_s']:.1f}x |")
     print("\nCPU milliseconds per trial of each part of the hpo stack (robust to a shared machine's load):\n")
     print("| setup | reports/trial | coordinator | workers | redis | total |")
     print("|---|---|---|---|---|---|")
@@ -308,9 +344,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("benchmark", choices=["throughput", "latency", "parallel"])
     parser.add_argument("--n-trials", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3, help="throughput: runs per setup (the median is shown)")
     parser.add_argument("--optuna-python", default=os.environ.get("OPTUNA_PYTHON"))
     parser.add_argument("--postgres-url", default=os.environ.get("HPO_TEST_POSTGRES_URL"))
     args = parser.parse_args()
+    if args.optuna_python:  # its runs start in this directory; absolute, not resolved: a venv's python is a link
+        args.optuna_python = str(pathlib.Path(args.optuna_python).absolute())
     if args.benchmark == "throughput":
         args.n_trials = args.n_trials or 2000
         throughput(args)
