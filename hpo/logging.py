@@ -33,7 +33,10 @@ _ROOT = "hpo"
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return f"[{record.levelname[0]} {self.formatTime(record)}] {record.getMessage()}"
+        line = f"[{record.levelname[0]} {self.formatTime(record)}] {record.getMessage()}"
+        if record.exc_info:  # logger.exception(...): the traceback too
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 def _root_logger() -> logging.Logger:

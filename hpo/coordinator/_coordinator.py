@@ -14,9 +14,11 @@ Lanes (threads), so that a slow sampler never delays a pruning decision:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -30,13 +32,17 @@ from hpo.study import Study
 from hpo.study._study_direction import parse_direction
 from hpo.trial import TrialState
 from hpo.coordinator._mirror import MirroredStorage
+from hpo.coordinator._round import Round, stream_entries
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import JOB_KEY, StudyRun
+from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.workers._app import create_app
 
 _logger = logging.getLogger(__name__)
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+#: Exit status of a coordinator whose lane died of a bug (70, as for a dead SQL writer).
+LANE_DIED_EXIT = WRITER_DIED_EXIT
 
 
 class Coordinator:
@@ -84,7 +90,7 @@ class Coordinator:
         self._client.set(wire.coordinator_key(), self._consumer, ex=30)
         for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
                              ("hpo-dispatch", self._dispatch_loop)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread = threading.Thread(target=_or_exit, args=(target,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         for run in list(self.runs.values()):
@@ -142,22 +148,23 @@ class Coordinator:
 
     # --- inbox lane ---------------------------------------------------------------------------
     def _inbox_loop(self) -> None:
-        """Read the inbox; answer what it can at once. One pipeline per round: the previous round's
-        replies, the acknowledgements of what the SQL writer has stored since, and the next blocking
-        read, so a busy round costs one round trip to Redis."""
+        """Read the inbox; answer what it can at once. One round of commands per batch: the previous
+        batch's replies, the acknowledgements of what the SQL writer has stored since, and the next
+        blocking read, so a busy round costs one round trip to Redis."""
         cursor: str | bytes = "0"  # first the messages a previous run read but did not acknowledge, then new ones
         replies: list[tuple[str, wire.Reply]] = []
+        line = Round(self._client)
         while not self._stop.is_set():
             acks = self._take_acks()
-            pipe = self._client.pipeline(transaction=False)
+            commands: list[tuple[Any, ...]] = []
             for token, reply in replies:
-                self._queue_reply(pipe, token, reply)
+                commands += _reply_commands(token, reply)
             if acks:
-                pipe.xack(wire.INBOX, wire.COORDINATOR_GROUP, *acks)
-                pipe.xdel(wire.INBOX, *acks)
-            pipe.xreadgroup(wire.COORDINATOR_GROUP, self._consumer, {wire.INBOX: cursor}, count=256, block=200)
+                commands += [("XACK", wire.INBOX, wire.COORDINATOR_GROUP, *acks), ("XDEL", wire.INBOX, *acks)]
+            commands.append(("XREADGROUP", "GROUP", wire.COORDINATOR_GROUP, self._consumer, "COUNT", 256,
+                             "BLOCK", 200, "STREAMS", wire.INBOX, cursor))
             try:
-                results = pipe.execute(raise_on_error=False)
+                results = line.execute(commands)
             except redis.RedisError:
                 _logger.exception("Reading the inbox failed; retrying.")
                 with self._acks_lock:
@@ -168,8 +175,7 @@ class Coordinator:
             if errors:
                 _logger.error("Redis refused part of the inbox round: %r", errors[0])
             replies = []
-            batches = results[-1] if not isinstance(results[-1], Exception) else None
-            entries = batches[0][1] if batches else []
+            entries = stream_entries(results[-1]) if not isinstance(results[-1], Exception) else []
             if cursor != ">":
                 cursor = entries[-1][0] if entries else ">"
             done = []
@@ -181,6 +187,7 @@ class Coordinator:
                     replies.append(answer)
             if done:
                 self.storage.writer.on_done(lambda ids=done: self._stored(ids))
+        line.close()
 
     def _stored(self, entry_ids: list[bytes]) -> None:
         """SQL writer: these inbox entries are stored; the inbox lane acknowledges them in its next round."""
@@ -227,14 +234,9 @@ class Coordinator:
 
     def _reply(self, token: str, reply: wire.Reply) -> None:
         pipe = self._client.pipeline(transaction=False)
-        self._queue_reply(pipe, token, reply)
+        for command in _reply_commands(token, reply):
+            pipe.execute_command(*command)
         pipe.execute()
-
-    @staticmethod
-    def _queue_reply(pipe: redis.client.Pipeline, token: str, reply: wire.Reply) -> None:
-        key = wire.reply_key(token)
-        pipe.rpush(key, reply.to_json())
-        pipe.expire(key, wire.REPLY_TTL_S)  # a reply nobody pops (its worker died) does not stay forever
 
     def _ack(self, stream: str, ids: list[bytes]) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -378,3 +380,20 @@ class Coordinator:
                     run.lane.close(wait=False)
                     with self._runs_lock:
                         self.runs.pop(study_id, None)
+
+
+def _reply_commands(token: str, reply: wire.Reply) -> list[tuple[Any, ...]]:
+    """Redis commands that hand ``reply`` to the attempt ``token``; a reply nobody pops (its worker
+    died) does not stay forever."""
+    key = wire.reply_key(token)
+    return [("RPUSH", key, reply.to_json()), ("EXPIRE", key, wire.REPLY_TTL_S)]
+
+
+def _or_exit(lane: Callable[[], None]) -> None:
+    """Run a lane; if it dies of a bug, exit the process rather than live on half deaf: a restarted
+    coordinator replays every inbox message not yet stored."""
+    try:
+        lane()
+    except BaseException:
+        _logger.critical("Lane %s died; the coordinator exits.", threading.current_thread().name, exc_info=True)
+        os._exit(LANE_DIED_EXIT)

@@ -1,0 +1,60 @@
+"""The inbox lane's line to Redis: a round of commands sent at once on one dedicated connection.
+
+redis-py's pipeline builds a client-side command stack, checks a connection out of the pool and
+runs response callbacks for every round; the inbox lane sends a round per batch of worker messages,
+so that machinery cost as much CPU as the rest of the round. Here a round is packed, sent and read
+back on a connection the lane keeps, and replies come back as Redis sent them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+
+class Round:
+    """Sends rounds of commands on one connection of ``client``'s pool (used by one thread only)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._connection: Any = None
+
+    def execute(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Each command's raw reply, or the ``redis.ResponseError`` Redis answered it with.
+
+        Raises ``redis.ConnectionError`` (or ``TimeoutError``) when the connection broke; the next
+        round reconnects.
+        """
+        if self._connection is None:
+            self._connection = self._pool.make_connection()
+        connection = self._connection
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(connection.read_response())
+                except redis.ResponseError as e:
+                    replies.append(e)
+            return replies
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.disconnect()
+            self._connection = None
+
+
+def stream_entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """The entries of a raw ``XREADGROUP`` reply on one stream (a deleted pending entry has no fields).
+
+    RESP2 answers ``[[stream, entries]]``, RESP3 ``{stream: entries}``.
+    """
+    if not reply:
+        return []
+    entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+    return [(entry_id, dict(zip(fields[::2], fields[1::2])) if fields else {}) for entry_id, fields in entries]
