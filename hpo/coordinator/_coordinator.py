@@ -32,7 +32,7 @@ from hpo.study import Study
 from hpo.study._study_direction import parse_direction
 from hpo.trial import TrialState
 from hpo.coordinator._mirror import MirroredStorage
-from hpo.coordinator._round import Round, stream_entries
+from hpo._redis_round import Round, stream_entries
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import JOB_KEY, StudyRun
 from hpo.coordinator._writer import WRITER_DIED_EXIT
@@ -169,6 +169,9 @@ class Coordinator:
                 _logger.exception("Reading the inbox failed; retrying.")
                 with self._acks_lock:
                     self._acks.extend(acks)
+                # Redis may have delivered entries whose reply was lost: read this consumer's pending
+                # entries again (messages are idempotent; those already handled are answered again).
+                cursor = "0"
                 time.sleep(0.5)
                 continue  # the replies go out with the next round
             errors = [r for r in results if isinstance(r, Exception)]

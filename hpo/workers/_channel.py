@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 from hpo import wire
+from hpo._redis_round import Round
 
 
 class CoordinatorUnavailableError(RuntimeError):
@@ -14,8 +17,8 @@ class CoordinatorUnavailableError(RuntimeError):
 class Channel:
     """Sends one attempt's messages in order and waits for the replies that belong to them."""
 
-    def __init__(self, client: redis.Redis, task: wire.TrialTask) -> None:
-        self._client = client
+    def __init__(self, line: Round, task: wire.TrialTask) -> None:
+        self._line = line
         self._reply_key = wire.reply_key(task.token)
         self._timeout_s = task.reply_timeout_s
         self._seq = 0
@@ -25,18 +28,16 @@ class Channel:
         return self._seq
 
     def send(self, message: wire.Message) -> None:
-        self._client.xadd(wire.INBOX, {"m": message.to_json()})
+        self._execute([_xadd(message)])
 
     def request(self, message: wire.Start | wire.Suggest | wire.Report) -> wire.Reply:
         """Send ``message`` and return the reply with the same ``seq`` (stale replies are skipped).
 
-        The message and the first wait for its reply travel in one pipeline: one round trip to Redis.
+        The message and the first wait for its reply travel in one round: one round trip to Redis.
         """
         seq = getattr(message, "seq", 0)
-        pipe = self._client.pipeline(transaction=False)
-        pipe.xadd(wire.INBOX, {"m": message.to_json()})
-        pipe.blpop([self._reply_key], timeout=self._timeout_s)
-        popped = pipe.execute()[1]
+        wait = ("BLPOP", self._reply_key, self._timeout_s)
+        popped = self._execute([_xadd(message), wait])[1]
         while True:
             if popped is None:
                 raise CoordinatorUnavailableError(
@@ -46,4 +47,21 @@ class Channel:
             reply = wire.parse(popped[1], wire.Reply)
             if reply.seq == seq:
                 return reply
-            popped = self._client.blpop([self._reply_key], timeout=self._timeout_s)
+            popped = self._execute([wait])[0]
+
+    def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """One round; after a broken connection, once more on a new one (every message is idempotent:
+        the coordinator ignores a repeated report, start or outcome, and a repeated reply is stale)."""
+        try:
+            replies = self._line.execute(commands)
+        except (redis.ConnectionError, redis.TimeoutError):
+            replies = self._line.execute(commands)
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return replies
+
+
+def _xadd(message: wire.Message) -> tuple[Any, ...]:
+    return ("XADD", wire.INBOX, "*", "m", message.to_json())
+

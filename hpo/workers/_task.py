@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from hpo import wire
+from hpo._redis_round import Round
 from hpo.config import Settings
 from hpo.exceptions import TrialPruned
 from hpo.objectives import ObjectiveNotAllowedError, load_objective
@@ -29,18 +30,19 @@ class WorkerRuntime:
         self.allowed_modules = allowed_modules
         self.device: str | None = None
         self.hostname = socket.gethostname()
-        self._client: redis.Redis | None = None
+        self._line: Round | None = None
 
     @property
-    def client(self) -> redis.Redis:
-        if self._client is None:  # created lazily, after the prefork pool has forked
-            self._client = redis.Redis.from_url(self.settings.broker_url)
-        return self._client
+    def line(self) -> Round:
+        """This process's connection to Redis, created lazily, after the prefork pool has forked."""
+        if self._line is None:
+            self._line = Round(redis.Redis.from_url(self.settings.broker_url))
+        return self._line
 
     def run(self, payload: dict[str, Any], worker_name: str) -> str:
         """Run the attempt described by ``payload``; return its final state (or why it was skipped)."""
         task = wire.parse(payload, wire.TrialTask)
-        channel = Channel(self.client, task)
+        channel = Channel(self.line, task)
         header = {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
         device = f"gpu:{self.device}" if self.device is not None else None
         start = channel.request(wire.Start(**header, worker=worker_name, device=device))

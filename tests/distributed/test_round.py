@@ -7,7 +7,7 @@ import pathlib
 import pytest
 import redis
 
-from hpo.coordinator._round import Round, stream_entries
+from hpo._redis_round import Round, stream_entries
 from hpo.local_stack import EmbeddedRedis
 
 
@@ -58,3 +58,36 @@ def test_a_lane_that_dies_of_a_bug_stops_the_coordinator_process() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == LANE_DIED_EXIT
     assert "Lane hpo-inbox died" in done.stderr and "KeyError: 'a bug'" in done.stderr
+
+
+def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -> None:
+    import threading
+
+    from hpo import wire
+    from hpo.workers._channel import Channel
+
+    server = EmbeddedRedis(tmp_path)
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        task = wire.TrialTask(study_id=1, study_name="s", trial_id=1, number=0, attempt=0, token="t" * 32,
+                              objective="m:f", n_objectives=1, params={}, reply_timeout_s=10.0)
+        channel = Channel(Round(redis.Redis.from_url(server.url)), task)
+        header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": task.token}
+
+        def coordinator() -> None:  # answers the report, after a stale reply of an earlier request
+            client.xread({wire.INBOX: "0"}, block=5000)
+            client.rpush(wire.reply_key(task.token), wire.Reply(seq=0, ok=True).to_json(),
+                         wire.Reply(seq=1, ok=True, prune=True).to_json())
+
+        channel.send(wire.Start(**header, worker="w", device=None))
+        client.client_kill_filter(_type="normal", skipme=True)  # the channel's connection breaks
+        client.delete(wire.INBOX)
+        answer = threading.Thread(target=coordinator)
+        answer.start()
+        reply = channel.request(wire.Report(**header, seq=1, step=0, value=1.0, used_params={}, user_attrs={}))
+        answer.join()
+        assert (reply.seq, reply.prune) == (1, True)
+        assert client.xlen(wire.INBOX) == 1  # sent once on the new connection
+    finally:
+        server.stop()

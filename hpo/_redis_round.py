@@ -1,9 +1,10 @@
-"""The inbox lane's line to Redis: a round of commands sent at once on one dedicated connection.
+"""A round of Redis commands sent at once on one dedicated connection: the hot paths of the
+coordinator's inbox lane and of a worker's reports.
 
 redis-py's pipeline builds a client-side command stack, checks a connection out of the pool and
-runs response callbacks for every round; the inbox lane sends a round per batch of worker messages,
-so that machinery cost as much CPU as the rest of the round. Here a round is packed, sent and read
-back on a connection the lane keeps, and replies come back as Redis sent them.
+runs response callbacks for every round; a report costs a round on each side, so that machinery
+cost as much CPU as the rest of the round. Here a round is packed, sent and read back on a
+connection its one user keeps, and replies come back as Redis sent them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Round:
         """Each command's raw reply, or the ``redis.ResponseError`` Redis answered it with.
 
         Raises ``redis.ConnectionError`` (or ``TimeoutError``) when the connection broke; the next
-        round reconnects.
+        round reconnects. Nothing is retried here: whether a command may run twice is the caller's call.
         """
         if self._connection is None:
             self._connection = self._pool.make_connection()
