@@ -129,6 +129,8 @@ class CmaEsSampler(BaseSampler):
         self._prefix = "sepcma:" if use_separable_cma else ("cmawm:" if with_margin else "cma:")
         self._search_spaces: dict[tuple[int, int, str], IntersectionSearchSpace] = {}
         self._runs: dict[tuple[int, str], _Run] = {}
+        # per study: finished trial id -> (value to minimize, generation tag), or None if not learnable
+        self._seen: dict[tuple[int, int, str], dict[int, tuple[float, int | None] | None]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -202,18 +204,31 @@ class CmaEsSampler(BaseSampler):
         self._independent_sampler.after_trial(study, trial, state, values)
 
     # --- the CMA-ES run ----------------------------------------------------------------------
-    def _finished_trials(self, study: Study) -> list[tuple[FrozenTrial, float]]:
-        """Trials CMA-ES may learn from, with the value to minimize."""
-        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
+    def _finished_trials(self, study: Study) -> list[_Finished]:
+        """Trials CMA-ES may learn from, with the value to minimize and their generation tag.
+
+        Finished trials are immutable, so each is read once per study (later asks look it up).
+        """
         states = (TrialState.COMPLETE, TrialState.PRUNED) if self._consider_pruned_trials else (TrialState.COMPLETE,)
+        seen = self._seen.setdefault(_study_key(study), {})
         finished = []
         for t in study.get_trials(deepcopy=False, states=states):
-            if t.state == TrialState.COMPLETE:
-                assert t.value is not None
-                finished.append((t, sign * t.value))
-            elif t.intermediate_values and not math.isnan(t.intermediate_values[max(t.intermediate_values)]):
-                finished.append((t, sign * t.intermediate_values[max(t.intermediate_values)]))
+            entry = seen.get(t._trial_id, _UNSEEN)
+            if entry is _UNSEEN:
+                entry = seen[t._trial_id] = self._learnable(study, t)
+            if entry is not None:
+                finished.append((t, *entry))
         return finished
+
+    def _learnable(self, study: Study, trial: FrozenTrial) -> tuple[float, int | None] | None:
+        """A finished trial's value to minimize and generation tag, or None if CMA-ES cannot learn from it."""
+        sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
+        generation = trial.system_attrs.get(self._prefix + "generation")
+        if trial.state == TrialState.COMPLETE:
+            assert trial.value is not None
+            return sign * trial.value, generation
+        last = trial.intermediate_values.get(max(trial.intermediate_values)) if trial.intermediate_values else None
+        return None if last is None or math.isnan(last) else (sign * last, generation)
 
     def _new_run(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
         transform = NumericalTransform(search_space, transform_step=not self._with_margin, unit_cube=True)
@@ -267,18 +282,15 @@ class CmaEsSampler(BaseSampler):
             return cmaes.CMAwM(mean=mean, sigma=sigma, steps=steps, cov=cov, **common)
         return cmaes.CMA(mean=mean, sigma=sigma, cov=cov, lr_adapt=self._lr_adapt, **common)
 
-    def _agrees_with(self, run: _Run, finished: list[tuple[FrozenTrial, float]]) -> bool:
+    def _agrees_with(self, run: _Run, finished: list[_Finished]) -> bool:
         """Whether the trials ``run`` last learned from are in the study (not, say, in a namesake elsewhere)."""
-        key = self._prefix + "generation"
-        last = {(t._trial_id, value) for t, value in finished if t.system_attrs.get(key) == run.generation - 1}
+        last = {(t._trial_id, value) for t, value, generation in finished if generation == run.generation - 1}
         return set(run.last_told) <= last
 
-    def _advance(self, study: Study, run: _Run, finished: list[tuple[FrozenTrial, float]]) -> None:
+    def _advance(self, study: Study, run: _Run, finished: list[_Finished]) -> None:
         """Tell every generation that has ``popsize`` finished trials, restarting when CMA-ES converges."""
-        key = self._prefix + "generation"
         by_generation: dict[int, list[tuple[FrozenTrial, float]]] = {}
-        for t, value in finished:
-            generation = t.system_attrs.get(key)
+        for t, value, generation in finished:
             if generation is not None and generation >= run.generation:
                 by_generation.setdefault(generation, []).append((t, value))
         while len(by_generation.get(run.generation, ())) >= run.optimizer.population_size:
@@ -326,6 +338,10 @@ class CmaEsSampler(BaseSampler):
             popsize = popsize0 * self._inc_popsize**n_large
         mean = [float(m) for m in self._rng.uniform(0.0, 1.0, size=run.optimizer.dim)]
         return _Regime(mean, popsize, poptype, n_large, small_n_eval, large_n_eval)
+
+
+_Finished: TypeAlias = "tuple[FrozenTrial, float, int | None]"  # a trial CMA-ES may learn from: value to minimize, generation
+_UNSEEN = object()
 
 
 def _study_key(study: Study) -> tuple[int, int, str]:
