@@ -24,6 +24,7 @@ from typing import Any
 import redis
 
 from hpo import specs, wire
+from hpo._redis_round import Round, stream_entries
 from hpo.config import Settings
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError
 from hpo.samplers import default_sampler
@@ -32,7 +33,6 @@ from hpo.study import Study
 from hpo.study._study_direction import parse_direction
 from hpo.trial import TrialState
 from hpo.coordinator._mirror import MirroredStorage
-from hpo._redis_round import Round, stream_entries
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import JOB_KEY, StudyRun
 from hpo.coordinator._writer import WRITER_DIED_EXIT
