@@ -227,7 +227,7 @@ class CmaEsSampler(BaseSampler):
         if trial.state == TrialState.COMPLETE:
             assert trial.value is not None
             return sign * trial.value, generation
-        last = trial.intermediate_values.get(max(trial.intermediate_values)) if trial.intermediate_values else None
+        last = trial.intermediate_values[max(trial.intermediate_values)] if trial.intermediate_values else None
         return None if last is None or math.isnan(last) else (sign * last, generation)
 
     def _new_run(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
