@@ -5,7 +5,9 @@ Lanes (threads), so that a slow sampler never delays a pruning decision:
 - **inbox**: reads workers' messages from the ``hpo:inbox`` stream (a consumer group, acknowledged
   only after what they carry is stored); answers ``start`` and ``report`` at once (the pruner
   works on the in-memory view); hands ``suggest`` and ``finish`` to the study's lane.
-- **one lane per study**: asks the sampler, publishes Celery tasks, tells outcomes.
+- **one lane per study**: asks the sampler, publishes Celery tasks, tells outcomes. The sampler
+  itself computes in a process of its own (:class:`SamplerProcess`), so it never holds the GIL
+  the inbox needs.
 - **control**: ``submit``, ``cancel`` and ``status`` requests from clients.
 - **dispatch**: watches workers' announcements and deadlines, tops studies up.
 - **SQL writer**: a child process, the only writer of the SQL store, in batches (:class:`SqlWriter`).
@@ -106,7 +108,7 @@ class Coordinator:
         for thread in self._threads:
             thread.join()
         for run in list(self.runs.values()):
-            run.lane.close()
+            run.close()
         self.storage.close()
 
     def serve_forever(self) -> None:
@@ -122,15 +124,20 @@ class Coordinator:
     # --- hosting ------------------------------------------------------------------------------
     def _host(self, study_name: str, job: dict[str, Any]) -> StudyRun:
         study_id = self.storage.host(study_name)
+        spec = job.get("sampler")
+        sampler = specs.from_spec(spec) if spec else default_sampler(len(self.storage.get_study_directions(study_id)))
         study = Study(
             study_name,
             self.storage,
-            sampler=specs.from_spec(job["sampler"]) if job.get("sampler") else None,
+            sampler=self.storage.start_sampler(study_id, spec, sampler),
             pruner=specs.from_spec(job["pruner"]) if job.get("pruner") else None,
         )
         run = StudyRun(study, job, self.slots, self._publish, self.settings.reply_timeout_s)
         with self._runs_lock:
+            previous = self.runs.get(study_id)
             self.runs[study_id] = run
+        if previous is not None:  # a finished job of the same study, not yet cleared by the dispatch lane
+            previous.close(wait=False)
         return run
 
     def _publish(self, task: wire.TrialTask, queue: str) -> None:
@@ -380,7 +387,7 @@ class Coordinator:
                     run.lane.submit(run.top_up)
                 elif not run.attempts:
                     self.storage.flush()
-                    run.lane.close(wait=False)
+                    run.close(wait=False)
                     with self._runs_lock:
                         self.runs.pop(study_id, None)
 

@@ -7,10 +7,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution
+from hpo.samplers import BaseSampler
 from hpo.storage import InMemoryStorage, get_storage
 from hpo.study._frozen import FrozenStudy
 from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, TrialState
+from hpo.coordinator._sampler_process import SAMPLER_WRITES, SamplerProcess, Write
 from hpo.coordinator._writer import SqlWriter
 
 
@@ -19,13 +21,15 @@ class MirroredStorage(InMemoryStorage):
 
     The coordinator is the only writer of the studies it hosts, so its memory is the truth and
     SQL trails it by one writer batch. Creating studies and trials is synchronous (SQL assigns
-    the ids); everything else is written behind. ``flush()`` waits for SQL to catch up.
+    the ids); everything else is written behind. ``flush()`` waits for SQL to catch up. A study
+    whose sampler runs in a process of its own (:meth:`start_sampler`) gets the same writes.
     """
 
     def __init__(self, storage_url: str) -> None:
         super().__init__()
         self.backend = get_storage(storage_url)
         self.writer = SqlWriter(storage_url)
+        self._samplers: dict[int, SamplerProcess] = {}
 
     def host(self, study_name: str) -> int:
         """Load a study and all its trials from SQL into memory; return its id."""
@@ -49,6 +53,8 @@ class MirroredStorage(InMemoryStorage):
         return self.writer.flush(timeout)
 
     def close(self) -> None:
+        for process in list(self._samplers.values()):
+            self.stop_sampler(process)
         self.writer.close()
         self.backend.close()
 
@@ -77,6 +83,9 @@ class MirroredStorage(InMemoryStorage):
                     intermediate_values=dict(template_trial.intermediate_values), trial_id=trial_id,
                 )
             self.adopt_trial(study_id, trial)
+            sampler = self._samplers.get(study_id)
+            if sampler is not None:
+                sampler.feed("adopt_trial", (study_id, trial))  # stored trials are never mutated: no copy
         return trial_id
 
     def delete_study(self, study_id: int) -> None:
@@ -88,37 +97,85 @@ class MirroredStorage(InMemoryStorage):
         """Run ``callback`` (on the thread that hears back from the SQL writer) once every write made so far is in SQL."""
         self.writer.on_done(callback)
 
+    # --- the studies' samplers ----------------------------------------------------------------
+    def start_sampler(self, study_id: int, spec: dict[str, Any] | None, sampler: BaseSampler) -> SamplerProcess:
+        """Run the study's sampler (built from ``spec``; ``sampler`` is the same, built here) in a process
+        of its own, on a replica of the study that every later write to it reaches."""
+        with self._lock:
+            frozen = FrozenStudy(
+                study_name=self.get_study_name_from_id(study_id), directions=self.get_study_directions(study_id),
+                user_attrs=self.get_study_user_attrs(study_id), system_attrs=self.get_study_system_attrs(study_id),
+                study_id=study_id,
+            )
+            process = SamplerProcess(spec, sampler, frozen, self.get_all_trials(study_id, deepcopy=False),
+                                     self.apply_sampler_writes)
+            self._samplers[study_id] = process
+        process.start()  # out of the lock: sending a big study to a new process takes a while
+        return process
+
+    def stop_sampler(self, process: SamplerProcess) -> None:
+        with self._lock:
+            for study_id, running in list(self._samplers.items()):
+                if running is process:
+                    del self._samplers[study_id]
+        process.close()
+
+    def apply_sampler_writes(self, writes: list[Write]) -> None:
+        """Apply what a sampler process wrote to its replica (system attributes and the like)."""
+        for method, args in writes:
+            if method not in SAMPLER_WRITES:
+                raise ValueError(f"A sampler process sent back a write this storage does not take from it: {method!r}.")
+            getattr(self, method)(*args)
+
     # --- written behind -----------------------------------------------------------------------
+    def _written(self, study_id: int, method: str, *args: Any) -> None:
+        """Queue a write for SQL and for the study's sampler process (the caller holds the lock, so
+        both see the writes in the order memory took them)."""
+        self.writer.call(method, *args)
+        sampler = self._samplers.get(study_id)
+        if sampler is not None:
+            sampler.feed(method, args)
+
+    def _trial_written(self, trial_id: int, method: str, *args: Any) -> None:
+        self._written(self._locate(trial_id)[0], method, trial_id, *args)
+
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        super().set_study_user_attr(study_id, key, value)
-        self.writer.call("set_study_user_attr", study_id, key, value)
+        with self._lock:
+            super().set_study_user_attr(study_id, key, value)
+            self._written(study_id, "set_study_user_attr", study_id, key, value)
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
-        super().set_study_system_attr(study_id, key, value)
-        self.writer.call("set_study_system_attr", study_id, key, value)
+        with self._lock:
+            super().set_study_system_attr(study_id, key, value)
+            self._written(study_id, "set_study_system_attr", study_id, key, value)
 
     def set_trial_param(
         self, trial_id: int, param_name: str, param_value_internal: float, distribution: BaseDistribution
     ) -> None:
-        super().set_trial_param(trial_id, param_name, param_value_internal, distribution)
-        self.writer.call("set_trial_param", trial_id, param_name, param_value_internal, distribution)
+        with self._lock:
+            super().set_trial_param(trial_id, param_name, param_value_internal, distribution)
+            self._trial_written(trial_id, "set_trial_param", param_name, param_value_internal, distribution)
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
     ) -> bool:
-        changed = super().set_trial_state_values(trial_id, state, values)
-        if changed:
-            self.writer.call("set_trial_state_values", trial_id, state, values)
+        with self._lock:
+            changed = super().set_trial_state_values(trial_id, state, values)
+            if changed:
+                self._trial_written(trial_id, "set_trial_state_values", state, values)
         return changed
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
-        super().set_trial_intermediate_value(trial_id, step, intermediate_value)
-        self.writer.call("set_trial_intermediate_value", trial_id, step, intermediate_value)
+        with self._lock:
+            super().set_trial_intermediate_value(trial_id, step, intermediate_value)
+            self._trial_written(trial_id, "set_trial_intermediate_value", step, intermediate_value)
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
-        super().set_trial_user_attr(trial_id, key, value)
-        self.writer.call("set_trial_user_attr", trial_id, key, value)
+        with self._lock:
+            super().set_trial_user_attr(trial_id, key, value)
+            self._trial_written(trial_id, "set_trial_user_attr", key, value)
 
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
-        super().set_trial_system_attr(trial_id, key, value)
-        self.writer.call("set_trial_system_attr", trial_id, key, value)
+        with self._lock:
+            super().set_trial_system_attr(trial_id, key, value)
+            self._trial_written(trial_id, "set_trial_system_attr", key, value)

@@ -17,6 +17,7 @@ from hpo.study._tell import tell
 from hpo.trial import Trial, TrialState
 from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._mirror import MirroredStorage
+from hpo.coordinator._sampler_process import SamplerProcess
 from hpo.coordinator._slots import Slots
 
 _logger = logging.getLogger(__name__)
@@ -102,6 +103,13 @@ class StudyRun:
             except ValueError:
                 pass
         return body
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the lane after the work queued on it, then the sampler's process."""
+        sampler = self.study.sampler
+        if isinstance(sampler, SamplerProcess):
+            self.lane.submit(lambda: self._storage.stop_sampler(sampler))
+        self.lane.close(wait)
 
     # --- publishing (study lane) --------------------------------------------------------------
     def top_up(self) -> None:
@@ -224,6 +232,9 @@ class StudyRun:
             value = attempt.trial._suggest(message.name, json_to_distribution(message.distribution))
         except ValueError as e:
             return wire.Reply(seq=message.seq, ok=False, error=str(e))
+        except Exception as e:  # the sampler failed: the objective's suggest raises it
+            _logger.exception("Sampling %r for trial %d failed.", message.name, attempt.number)
+            return wire.Reply(seq=message.seq, ok=False, error=f"The sampler failed: {e!r}")
         return wire.Reply(seq=message.seq, ok=True, value=value)
 
     def on_finish(self, message: wire.Finish) -> None:

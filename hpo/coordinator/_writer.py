@@ -10,13 +10,13 @@ import collections
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from hpo.coordinator._child import become_child, next_request
 from hpo.exceptions import HpoError
 
 _logger = logging.getLogger(__name__)
@@ -133,15 +133,10 @@ def _serve(storage_url: str, calls: Connection, done: Connection) -> None:
     """
     from hpo.storage import get_storage
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s")
+    become_child()
     backend = get_storage(storage_url)
     while True:
-        try:
-            first = calls.recv()
-        except EOFError:  # the coordinator is gone
-            break
+        first = next_request(calls)
         if first is None:
             break
         items = list(first)

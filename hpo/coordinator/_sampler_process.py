@@ -1,0 +1,234 @@
+"""A hosted study's sampler, run in a child process of the coordinator on a replica of the study.
+
+A sampler computing in the coordinator's process holds the GIL that the inbox lane needs to answer
+reports (TPE takes milliseconds per ask, a GP up to a second). Here each hosted study's sampler
+runs in a process of its own, on a core of its own when one is free:
+
+- the coordinator's :class:`MirroredStorage` feeds the process every write to the study, in the
+  order applied to its memory; they travel with the next request, so the replica holds exactly
+  what the coordinator's memory held when the request was made;
+- the study lane calls :class:`SamplerProcess` as it calls any sampler (``Study.ask``, ``tell``,
+  ``Trial._suggest``): ``before_trial`` fetches the trial's relative search space and parameters
+  in one round trip, which ``infer_relative_search_space`` and ``sample_relative`` then return;
+  ``sample_independent`` and ``after_trial`` are one round trip each;
+- what the sampler writes to the storage (system attributes, e.g. TPE's relative parameters or
+  CMA-ES's generation) comes back with the answer and is applied to the coordinator's memory,
+  and so to SQL, before the call returns.
+
+Requests and answers cross a local pipe between the coordinator and its own child, never Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from hpo import specs
+from hpo.coordinator._child import become_child, next_request
+from hpo.distributions import BaseDistribution
+from hpo.exceptions import HpoError
+from hpo.samplers import BaseSampler
+from hpo.storage import InMemoryStorage
+from hpo.study._frozen import FrozenStudy
+from hpo.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from hpo.study import Study
+
+_logger = logging.getLogger(__name__)
+
+#: A storage write, as ``(method name, arguments)``: what the replica is fed and what it sends back.
+Write = tuple[str, tuple[Any, ...]]
+#: The storage methods a sampler may call to write; what it writes through them is sent back.
+SAMPLER_WRITES = ("set_study_user_attr", "set_study_system_attr", "set_trial_user_attr", "set_trial_system_attr")
+
+
+class SamplerProcessError(HpoError):
+    """The sampler's process died or stopped answering."""
+
+
+class SamplerProcess(BaseSampler):
+    """Stands in, in the coordinator, for the sampler built from ``spec`` in a child process.
+
+    ``sampler`` is the coordinator's own instance of the same spec: it is never called, only asked
+    which hooks its class overrides (a hook it does not override costs no round trip).
+    """
+
+    def __init__(self, spec: dict[str, Any] | None, sampler: BaseSampler, study: FrozenStudy,
+                 trials: list[FrozenTrial], apply: Callable[[list[Write]], None]) -> None:
+        self._apply = apply
+        self._has_after_trial = type(sampler).after_trial is not BaseSampler.after_trial
+        self._name = study.study_name
+        context = multiprocessing.get_context("spawn")  # the coordinator has threads: never fork it
+        self._connection, child = context.Pipe()
+        self._child = child
+        self._process = context.Process(
+            target=_serve, args=(child, spec, study, trials), name=f"hpo-sampler-{study.study_name}", daemon=True
+        )
+        self._fed: list[Write] = []
+        self._fed_lock = threading.Lock()
+        self._call_lock = threading.Lock()
+        self._relative: dict[int, tuple[dict[str, BaseDistribution], dict[str, Any]]] = {}
+
+    def __repr__(self) -> str:
+        return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
+
+    def start(self) -> None:
+        """Start the process (writes fed before this reach it with the first request)."""
+        self._process.start()
+        self._child.close()
+
+    def feed(self, method: str, args: tuple[Any, ...]) -> None:
+        """A write to the study, to apply to the replica before the next request (any thread)."""
+        with self._fed_lock:
+            self._fed.append((method, args))
+
+    def close(self) -> None:
+        with self._call_lock:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.kill()
+            self._connection.close()
+
+    # --- the sampler interface ----------------------------------------------------------------
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._relative[trial._trial_id] = self._call("start", trial._trial_id)
+
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if trial._trial_id not in self._relative:  # a trial that did not start through Study.ask
+            self.before_trial(study, trial)
+        return self._relative[trial._trial_id][0]
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self._relative.pop(trial._trial_id, ({}, {}))[1]
+
+    def sample_independent(
+        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self._call("independent", trial._trial_id, param_name, param_distribution)
+
+    def after_trial(
+        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._relative.pop(trial._trial_id, None)
+        if self._has_after_trial:
+            self._call("after", trial._trial_id, state, None if values is None else list(values))
+
+    # --- requests -----------------------------------------------------------------------------
+    def _call(self, op: str, *args: Any) -> Any:
+        """Send the writes fed so far and one request; apply the sampler's writes; return its answer."""
+        with self._call_lock:
+            with self._fed_lock:
+                fed, self._fed = self._fed, []
+            try:
+                self._connection.send((fed, op, args))
+                ok, answer, writes = self._connection.recv()
+            except (EOFError, OSError) as e:
+                raise SamplerProcessError(
+                    f"The sampler process of study {self._name!r} exited (code {self._process.exitcode}); "
+                    "see the coordinator's log for its last words."
+                ) from e
+        if writes:
+            self._apply(writes)
+        if not ok:
+            raise answer
+        return answer
+
+
+class _ReplicaStorage(InMemoryStorage):
+    """The child's copy of the study; records what the sampler writes while ``recording`` is a list."""
+
+    recording: list[Write] | None = None
+
+
+def _recorded(name: str) -> Callable[..., Any]:
+    write = getattr(InMemoryStorage, name)
+
+    def method(self: _ReplicaStorage, *args: Any) -> Any:
+        result = write(self, *args)
+        if self.recording is not None:
+            self.recording.append((name, args))
+        return result
+
+    method.__name__ = name
+    return method
+
+
+for _name in SAMPLER_WRITES:
+    setattr(_ReplicaStorage, _name, _recorded(_name))
+
+
+def _start(study: Study, trial_id: int) -> tuple[dict[str, BaseDistribution], dict[str, Any]]:
+    sampler = study.sampler
+    if type(sampler).before_trial is not BaseSampler.before_trial:
+        sampler.before_trial(study, study._storage.get_trial(trial_id))
+    trial = study._storage.get_trial(trial_id)
+    space = sampler.infer_relative_search_space(study, trial)
+    return space, sampler.sample_relative(study, trial, space)
+
+
+def _independent(study: Study, trial_id: int, name: str, distribution: BaseDistribution) -> Any:
+    return study.sampler.sample_independent(study, study._storage.get_trial(trial_id), name, distribution)
+
+
+def _after(study: Study, trial_id: int, state: TrialState, values: list[float] | None) -> None:
+    study.sampler.after_trial(study, study._storage.get_trial(trial_id), state, values)
+
+
+_OPS: dict[str, Callable[..., Any]] = {"start": _start, "independent": _independent, "after": _after}
+
+
+def _serve(connection: Connection, spec: dict[str, Any] | None, frozen: FrozenStudy, trials: list[FrozenTrial]) -> None:
+    """The child: build the replica and the sampler, then answer requests until told to stop (or
+    the coordinator is gone)."""
+    from hpo.study import Study
+
+    become_child()
+    storage = _ReplicaStorage()
+    storage.adopt_study(frozen)
+    for trial in trials:
+        storage.adopt_trial(frozen.study_id, trial)
+    study = Study(frozen.study_name, storage, sampler=specs.from_spec(spec) if spec else None)
+    while (request := next_request(connection)) is not None:
+        fed, op, args = request
+        for method, call_args in fed:
+            try:
+                getattr(storage, method)(*call_args)
+            except Exception:  # the coordinator's memory accepted it; keep the replica going
+                _logger.exception("The replica of %s refused %s.", frozen.study_name, method)
+        storage.recording = []
+        try:
+            reply = (True, _OPS[op](study, *args), storage.recording)
+        except Exception as e:
+            reply = (False, _sendable(e), storage.recording)
+        storage.recording = None
+        try:
+            connection.send(reply)
+        except OSError:  # the coordinator is gone
+            break
+
+
+def _sendable(error: Exception) -> Exception:
+    """``error`` if it survives pickling, else a RuntimeError that tells what it was; with the child's
+    traceback as a note (Python 3.11+)."""
+    note = "In the sampler process:\n" + "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        error = RuntimeError(f"{type(error).__name__}: {error}")
+    error.__traceback__ = None
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    return error
