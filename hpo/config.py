@@ -2,7 +2,8 @@
 
 Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_MODULES``
 (comma-separated), ``HPO_GPUS`` (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
-``HPO_CONFIG_FILE`` (a JSON or TOML file with the same keys in lower case, without ``HPO_``).
+``HPO_HEARTBEAT_TIMEOUT`` (seconds without a heartbeat after which the coordinator ends a running
+trial FAIL: its worker died; 30 by default), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same keys in lower case, without ``HPO_``).
 Without a broker URL, the embedded Redis of a running ``hpo run --workers`` stack is used if
 its state file exists (``$HPO_HOME/stack.json``), else ``redis://127.0.0.1:6379/0``.
 """
@@ -34,6 +35,7 @@ class Settings:
     objective_modules: tuple[str, ...]
     gpus: tuple[str, ...] | None
     reply_timeout_s: float
+    heartbeat_timeout_s: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -48,7 +50,18 @@ class Settings:
             objective_modules=_split(get("objective_modules")) or (),
             gpus=_split(get("gpus")),
             reply_timeout_s=float(get("reply_timeout") or 120.0),
+            heartbeat_timeout_s=_positive("heartbeat_timeout", get("heartbeat_timeout") or 30.0),
         )
+
+
+def _positive(key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number > 0:
+        raise ValueError(f"HPO_{key.upper()} must be a number of seconds > 0, got {value!r}.")
+    return number
 
 
 def _split(value: Any) -> tuple[str, ...] | None:

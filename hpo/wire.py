@@ -13,6 +13,8 @@ Flows:
 - client -> coordinator: :class:`Submit`, :class:`Cancel`, :class:`Status` on the stream
   :data:`CONTROL`, answered on ``reply_key(request_id)``.
 - workers announce their queues and slots in ``worker_key(hostname)`` (expiring), see :class:`WorkerInfo`.
+- a worker running an attempt keeps ``alive_key(token)`` fresh (expiring after the task's
+  ``heartbeat_timeout_s``); the coordinator ends a started attempt whose key expired: its worker died.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def reply_key(token: str) -> str:
 
 def worker_key(hostname: str) -> str:
     return f"{PREFIX}worker:{hostname}"
+
+
+def alive_key(token: str) -> str:
+    return f"{PREFIX}alive:{token}"
 
 
 def coordinator_key() -> str:
@@ -88,6 +94,7 @@ class TrialTask(Message):
     n_objectives: int
     params: dict[str, Any]
     reply_timeout_s: float
+    heartbeat_timeout_s: float
 
 
 # --- worker -> coordinator -------------------------------------------------------------------

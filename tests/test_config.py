@@ -35,3 +35,11 @@ def test_bad_config_files_are_named(tmp_path: pathlib.Path) -> None:
     bad.write_text("{nope")
     with pytest.raises(ValueError, match="not valid JSON"):
         Settings.from_env({"HPO_CONFIG_FILE": str(bad)})
+
+
+def test_heartbeat_timeout(tmp_path: pathlib.Path) -> None:
+    assert Settings.from_env({"HPO_HOME": str(tmp_path)}).heartbeat_timeout_s == 30.0
+    assert Settings.from_env({"HPO_HOME": str(tmp_path), "HPO_HEARTBEAT_TIMEOUT": "2.5"}).heartbeat_timeout_s == 2.5
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(ValueError, match=rf"HPO_HEARTBEAT_TIMEOUT must be a number of seconds > 0, got '{bad}'"):
+            Settings.from_env({"HPO_HOME": str(tmp_path), "HPO_HEARTBEAT_TIMEOUT": bad})

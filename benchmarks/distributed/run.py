@@ -139,7 +139,8 @@ def celery_floor(n_tasks: int, tmp: pathlib.Path) -> dict[str, Any]:
                 raise RuntimeError(f"the floor worker did not start; see {tmp / 'floor-worker.log'}")
             time.sleep(0.05)
         payload = hpo.wire.TrialTask(study_id=1, study_name="floor", trial_id=1, number=1, attempt=0, token="0" * 32,
-                                     objective="m:f", n_objectives=1, params={}, reply_timeout_s=120.0).to_dict()
+                                     objective="m:f", n_objectives=1, params={}, reply_timeout_s=120.0,
+                                     heartbeat_timeout_s=30.0).to_dict()
         for i in range(n_tasks):
             app.send_task(floor.TASK_NAME, args=[payload], queue="floor", task_id=f"floor-{i}", shadow=f"floor[{i}]")
         before = {"workers": cpu_seconds(worker.pid), "redis": cpu_seconds(server.pid or 0)}

@@ -8,8 +8,10 @@ Lanes (threads), so that a slow sampler never delays a pruning decision:
 - **one lane per study**: asks the sampler, publishes Celery tasks, tells outcomes. The sampler
   itself computes in a process of its own (:class:`SamplerProcess`), so it never holds the GIL
   the inbox needs.
+- **publish**: sends the study lanes' Celery tasks.
 - **control**: ``submit``, ``cancel`` and ``status`` requests from clients.
-- **dispatch**: watches workers' announcements and deadlines, tops studies up.
+- **dispatch**: watches workers' announcements, running attempts' heartbeats and deadlines, tops
+  studies up.
 - **SQL writer**: a child process, the only writer of the SQL store, in batches (:class:`SqlWriter`).
 """
 
@@ -34,6 +36,7 @@ from hpo.storage._sql._url import is_sqlite_memory, parse_url
 from hpo.study import Study
 from hpo.study._study_direction import parse_direction
 from hpo.trial import TrialState
+from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import JOB_KEY, StudyRun
@@ -63,7 +66,7 @@ class Coordinator:
             )
         self.storage = MirroredStorage(settings.storage_url)
         self._celery = create_app(settings)
-        self._publish_lock = threading.Lock()
+        self._publisher = SerialLane("hpo-publish")
         self.slots = Slots(self._client)
         self.runs: dict[int, StudyRun] = {}
         self._runs_lock = threading.Lock()
@@ -109,6 +112,7 @@ class Coordinator:
             thread.join()
         for run in list(self.runs.values()):
             run.close()
+        self._publisher.close()
         self.storage.close()
 
     def serve_forever(self) -> None:
@@ -132,7 +136,8 @@ class Coordinator:
             sampler=self.storage.start_sampler(study_id, spec, sampler),
             pruner=specs.from_spec(job["pruner"]) if job.get("pruner") else None,
         )
-        run = StudyRun(study, job, self.slots, self._publish, self.settings.reply_timeout_s)
+        run = StudyRun(study, job, self.slots, self._publish, self.settings.reply_timeout_s,
+                       self.settings.heartbeat_timeout_s)
         with self._runs_lock:
             previous = self.runs.get(study_id)
             self.runs[study_id] = run
@@ -140,8 +145,12 @@ class Coordinator:
             previous.close(wait=False)
         return run
 
-    def _publish(self, task: wire.TrialTask, queue: str) -> None:
-        with self._publish_lock:
+    def _publish(self, task: wire.TrialTask, queue: str, on_error: Callable[[Exception], None]) -> None:
+        """Publish on the publishing lane, so that a study lane goes on asking meanwhile."""
+        self._publisher.submit(lambda: self._send_task(task, queue, on_error))
+
+    def _send_task(self, task: wire.TrialTask, queue: str, on_error: Callable[[Exception], None]) -> None:
+        try:
             self._celery.send_task(
                 wire.TASK_NAME,
                 args=[task.to_dict()],
@@ -152,6 +161,9 @@ class Coordinator:
                 argsrepr=f"(study={task.study_name!r}, number={task.number}, attempt={task.attempt}, params={sorted(task.params)})",
                 kwargsrepr="{}",
             )
+        except Exception as e:
+            _logger.exception("Could not publish trial %d of %s.", task.number, task.study_name)
+            on_error(e)
 
     # --- inbox lane ---------------------------------------------------------------------------
     def _inbox_loop(self) -> None:
@@ -372,6 +384,17 @@ class Coordinator:
         return url if url.startswith("sqlite") else None
 
     # --- dispatch lane ------------------------------------------------------------------------
+    def _end_lost_attempts(self, runs: list[StudyRun]) -> None:
+        """Have each study lane end its started attempts whose heartbeat expired (their worker died)."""
+        now = time.monotonic()
+        due = [(run, attempt) for run in runs for attempt in run.heartbeat_due(now)]
+        if not due:
+            return
+        alive = self._client.mget([wire.alive_key(attempt.token) for _, attempt in due])
+        for (run, attempt), beat in zip(due, alive):
+            if beat is None:
+                run.lane.submit(lambda run=run, attempt=attempt: run.on_lost(attempt))
+
     def _dispatch_loop(self) -> None:
         while not self._stop.wait(0.5):
             try:
@@ -382,6 +405,10 @@ class Coordinator:
                 continue
             with self._runs_lock:
                 runs = list(self.runs.items())
+            try:
+                self._end_lost_attempts([run for _, run in runs])
+            except redis.RedisError:
+                _logger.exception("Reading attempt heartbeats failed.")
             for study_id, run in runs:
                 if run.status == "running":
                     run.lane.submit(run.top_up)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution
@@ -92,10 +92,6 @@ class MirroredStorage(InMemoryStorage):
         self.flush()
         self.backend.delete_study(study_id)
         super().delete_study(study_id)
-
-    def after_stored(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` (on the thread that hears back from the SQL writer) once every write made so far is in SQL."""
-        self.writer.on_done(callback)
 
     # --- the studies' samplers ----------------------------------------------------------------
     def start_sampler(self, study_id: int, spec: dict[str, Any] | None, sampler: BaseSampler) -> SamplerProcess:

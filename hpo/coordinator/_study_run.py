@@ -27,7 +27,8 @@ ATTEMPT_KEY = "hpo:attempt"
 RELATIVE_KEY = "hpo:relative"
 WORKER_KEY = "hpo:worker"
 
-Publish = Callable[[wire.TrialTask, str], None]
+#: Publishes a task to a queue, off the caller's thread; calls back with the error if the broker refuses it.
+Publish = Callable[[wire.TrialTask, str, Callable[[Exception], None]], None]
 
 
 @dataclasses.dataclass
@@ -38,6 +39,7 @@ class Attempt:
     number: int
     token: str
     started_by: str | None = None
+    started_at: float = 0.0  # time.monotonic() when a worker started it (or when it was adopted)
 
 
 class StudyRun:
@@ -47,13 +49,15 @@ class StudyRun:
     answered by the caller's thread (the coordinator's inbox lane) without touching the sampler.
     """
 
-    def __init__(self, study: Study, job: dict[str, Any], slots: Slots, publish: Publish, reply_timeout_s: float) -> None:
+    def __init__(self, study: Study, job: dict[str, Any], slots: Slots, publish: Publish, reply_timeout_s: float,
+                 heartbeat_timeout_s: float) -> None:
         self.study = study
         self._storage = typing.cast(MirroredStorage, study._storage)
         self.job = job
         self._slots = slots
         self._publish = publish
         self._reply_timeout_s = reply_timeout_s
+        self.heartbeat_timeout_s = heartbeat_timeout_s
         self.attempts: dict[int, Attempt] = {}
         self.lane = SerialLane(f"hpo-study-{study.study_name}")
         self._n_finished = self._storage.get_n_trials(
@@ -140,17 +144,9 @@ class StudyRun:
         trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
         trial.set_system_attr(RELATIVE_KEY, presampled)
         attempt = self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
-        # Published once SQL holds the attempt (batched with other writes, off this lane), so that a
-        # restarted coordinator knows every published attempt.
-        self._storage.after_stored(lambda: self._publish_stored(attempt, presampled))
-
-    def _publish_stored(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
-        """SQL writer: the attempt is stored; publish it, or have the lane end it if the broker refuses."""
-        try:
-            self._send(attempt, presampled)
-        except Exception as e:
-            _logger.exception("Could not publish trial %d of %s.", attempt.number, self.study.study_name)
-            self.lane.submit(lambda: self._unpublished(attempt, e))
+        # Published at once, before SQL holds the token: a coordinator that restarts without it
+        # ends the trial FAIL, and the start handshake then refuses the orphaned task.
+        self._send(attempt, presampled)
 
     def _unpublished(self, attempt: Attempt, error: Exception) -> None:
         """Study lane: a trial that could not be published ends FAIL, and so does the job."""
@@ -165,8 +161,9 @@ class StudyRun:
             study_id=self.study._study_id, study_name=self.study.study_name, trial_id=attempt.trial._trial_id,
             number=attempt.number, attempt=0, token=attempt.token, objective=self.job["objective"],
             n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
+            heartbeat_timeout_s=self.heartbeat_timeout_s,
         )
-        self._publish(task, self.queue)
+        self._publish(task, self.queue, lambda e: self.lane.submit(lambda: self._unpublished(attempt, e)))
 
     def adopt_running(self) -> None:
         """After a restart: take over the RUNNING trials published before it.
@@ -185,7 +182,7 @@ class StudyRun:
             space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}
             params = {name: e["value"] for name, e in presampled.items()}
             trial = Trial.resume(self.study, frozen._trial_id, space, params)
-            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY))
+            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY), time.monotonic())
             self.attempts[frozen._trial_id] = adopted
             if adopted.started_by is None:
                 self._send(adopted, presampled)
@@ -208,6 +205,7 @@ class StudyRun:
         if attempt.started_by is not None:
             return wire.Reply(seq=0, ok=False, error=f"This attempt already runs on {attempt.started_by}.")
         attempt.started_by = message.worker
+        attempt.started_at = time.monotonic()
         attempt.trial.set_system_attr(WORKER_KEY, message.worker)
         return wire.Reply(seq=0, ok=True)
 
@@ -259,6 +257,25 @@ class StudyRun:
             attempt.trial._suggest(name, json_to_distribution(entry["distribution"]))
         for key, value in message.user_attrs.items():
             attempt.trial.set_user_attr(key, value)
+
+    def heartbeat_due(self, now: float) -> list[Attempt]:
+        """Started attempts old enough to have sent a heartbeat (any thread: reads a snapshot)."""
+        return [a for a in list(self.attempts.values())
+                if a.started_by is not None and now - a.started_at > self.heartbeat_timeout_s]
+
+    def on_lost(self, attempt: Attempt) -> None:
+        """Study lane: the attempt's heartbeat expired: its worker died. End it FAIL and go on."""
+        if self.attempts.get(attempt.trial._trial_id) is not attempt:
+            return  # its outcome arrived meanwhile
+        _logger.warning("Trial %d of %s: its worker %s stopped sending heartbeats; it ends FAIL.",
+                        attempt.number, self.study.study_name, attempt.started_by)
+        self._end_attempt(attempt, TrialState.FAIL, fail_reason=(
+            f"The worker running this trial ({attempt.started_by}) sent no heartbeat for "
+            f"{self.heartbeat_timeout_s:g} s: it died, or lost its connection to Redis "
+            "(HPO_HEARTBEAT_TIMEOUT sets the wait)."
+        ))
+        self.top_up()
+        self._maybe_end()
 
     # --- ending -------------------------------------------------------------------------------
     def cancel(self) -> None:

@@ -1,12 +1,17 @@
-"""Workers announce their queues and slots in Redis, so the coordinator publishes only what they can take."""
+"""Workers' liveness in Redis: each worker announces its queues and slots (so the coordinator publishes
+only what they can take), and each running attempt keeps a heartbeat (so the coordinator ends the
+attempts of a worker that died)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import redis
 
 from hpo import wire
+
+_logger = logging.getLogger(__name__)
 
 
 class Announcer:
@@ -39,3 +44,46 @@ class Announcer:
                 self._announce()
             except redis.RedisError:
                 continue
+
+
+class AttemptHeartbeats:
+    """Keeps ``alive_key(token)`` of every attempt this process runs fresh, from one daemon thread.
+
+    A key expires ``timeout_s`` after its last refresh and is refreshed five times as often, so a
+    busy machine has slack; when the process dies (killed, out of memory, its machine lost), the
+    key expires and the coordinator ends the attempt FAIL.
+    """
+
+    def __init__(self, broker_url: str) -> None:
+        self._client = redis.Redis.from_url(broker_url)
+        self._attempts: dict[str, tuple[str, float]] = {}
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="hpo-attempt-heartbeats", daemon=True)
+        self._thread.start()
+
+    def track(self, token: str, worker: str, timeout_s: float) -> None:
+        """Start beating for ``token`` (the first beat leaves at once, off the caller's thread)."""
+        with self._changed:
+            self._attempts[token] = (worker, timeout_s)
+            self._changed.notify()
+
+    def untrack(self, token: str) -> None:
+        """Stop beating; the key expires by itself (the coordinator forgets the attempt when its outcome arrives)."""
+        with self._changed:
+            self._attempts.pop(token, None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._attempts)
+                attempts = dict(self._attempts)
+            try:
+                with self._client.pipeline(transaction=False) as pipe:
+                    for token, (worker, timeout_s) in attempts.items():
+                        pipe.set(wire.alive_key(token), worker, px=max(1, int(timeout_s * 1000)))
+                    pipe.execute()
+            except redis.RedisError:
+                _logger.warning("Could not send attempt heartbeats; retrying.", exc_info=True)
+            period = min(timeout_s for _, timeout_s in attempts.values()) / 5
+            with self._changed:  # until the next period, or at once for an attempt not beaten yet
+                self._changed.wait_for(lambda: self._attempts.keys() - attempts.keys(), timeout=period)

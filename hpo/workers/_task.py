@@ -17,6 +17,7 @@ from hpo.exceptions import TrialPruned
 from hpo.objectives import ObjectiveNotAllowedError, load_objective
 from hpo.study._tell import check_values
 from hpo.workers._channel import Channel
+from hpo.workers._heartbeat import AttemptHeartbeats
 from hpo.workers._remote_trial import RemoteTrial
 
 _logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class WorkerRuntime:
         self.device: str | None = None
         self.hostname = socket.gethostname()
         self._line: Round | None = None
+        self._heartbeats: AttemptHeartbeats | None = None
 
     @property
     def line(self) -> Round:
@@ -38,6 +40,13 @@ class WorkerRuntime:
         if self._line is None:
             self._line = Round(redis.Redis.from_url(self.settings.broker_url))
         return self._line
+
+    @property
+    def heartbeats(self) -> AttemptHeartbeats:
+        """This process's heartbeat thread, started lazily, after the prefork pool has forked."""
+        if self._heartbeats is None:
+            self._heartbeats = AttemptHeartbeats(self.settings.broker_url)
+        return self._heartbeats
 
     def run(self, payload: dict[str, Any], worker_name: str) -> str:
         """Run the attempt described by ``payload``; return its final state (or why it was skipped)."""
@@ -49,6 +58,14 @@ class WorkerRuntime:
         if not start.ok:
             _logger.info("Skipping trial %s#%d: %s", task.study_name, task.number, start.error)
             return f"SKIPPED: {start.error}"
+        self.heartbeats.track(task.token, worker_name, task.heartbeat_timeout_s)
+        try:
+            return self._run_started(task, channel, header, device)
+        finally:
+            self.heartbeats.untrack(task.token)
+
+    def _run_started(self, task: wire.TrialTask, channel: Channel, header: dict[str, Any], device: str | None) -> str:
+        """Run the objective of an attempt this worker may run; send its outcome."""
         began = time.perf_counter()
         trial: RemoteTrial | None = None
         state, values, reason, refused = "COMPLETE", None, None, False

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import pathlib
+import signal
+import time
 
 import pytest
 
 import hpo
 from hpo.local_stack import LocalStack
-from hpo.submit import CoordinatorUnavailableError, StudyFailedError
+from hpo.submit import CoordinatorUnavailableError, StudyFailedError, StudyHandle
 from hpo.trial import TrialState
 
 from cluster import make_stack
@@ -174,3 +177,51 @@ def test_coordinator_killed_mid_study_resumes(tmp_path: pathlib.Path, monkeypatc
     assert len(trials) == 20 and all(t.state.is_finished() for t in trials)
     for trial in trials:  # only a trial created but not yet published when the coordinator died may fail
         assert trial.state == TrialState.COMPLETE or "before publishing" in trial.system_attrs["fail_reason"]
+
+
+def _worker_children(stack: LocalStack) -> dict[int, list[int]]:
+    """Each worker's main process id, with its children (the processes that run trials)."""
+    mains = [pid for name, pid in stack.pids().items() if name.startswith("worker")]
+    return {pid: [int(c) for c in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()] for pid in mains}
+
+
+def _started(handle: StudyHandle, n: int) -> None:
+    """Wait until ``n`` trials run on workers (their start handshake done)."""
+    deadline = time.monotonic() + 60
+    while sum(1 for t in handle.study.trials if t.state == TrialState.RUNNING and "hpo:worker" in t.system_attrs) < n:
+        assert time.monotonic() < deadline, "the trials did not start"
+        time.sleep(0.1)
+
+
+def _one_lost_trial(study: hpo.Study, n_trials: int) -> None:
+    trials = study.trials
+    assert len(trials) == n_trials and all(t.state.is_finished() for t in trials)
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(failed) == 1, [(t.number, t.state, t.system_attrs.get("fail_reason")) for t in trials]
+    assert "sent no heartbeat for 2 s" in failed[0].system_attrs["fail_reason"]
+    assert all(t.state == TrialState.COMPLETE for t in trials if t is not failed[0])
+
+
+@pytest.mark.parametrize("what", ["trial process", "whole worker"])
+def test_a_worker_that_dies_mid_trial_ends_the_trial_fail_and_the_study_goes_on(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    """No trial stays RUNNING after a crash: the attempt's heartbeat expires and the coordinator ends it.
+
+    A killed child is replaced and its task redelivered (acks late): the redelivery is refused,
+    not run twice. A whole worker gone: the other one runs the rest."""
+    monkeypatch.setenv("HPO_HEARTBEAT_TIMEOUT", "2")
+    with make_stack(tmp_path) as stack:
+        stack.add_worker(1, env={"HPO_TEST_SLEEP": "3"})
+        stack.add_worker(1, env={"HPO_TEST_SLEEP": "3"})
+        monkeypatch.setenv("HPO_BROKER_URL", stack.broker_url)
+        monkeypatch.setenv("HPO_STORAGE_URL", stack.storage_url)
+        handle = hpo.submit_study("hpo_test_objectives:sleepy", n_trials=4, study_name="lost")
+        _started(handle, 2)
+        main, children = next(iter(_worker_children(stack).items()))
+        if what == "trial process":
+            os.kill(children[0], signal.SIGKILL)
+        else:
+            os.killpg(main, signal.SIGKILL)
+        study = handle.wait(progress=False, timeout=120)
+    _one_lost_trial(study, 4)

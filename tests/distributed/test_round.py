@@ -71,7 +71,7 @@ def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -
     try:
         client = redis.Redis.from_url(server.url)
         task = wire.TrialTask(study_id=1, study_name="s", trial_id=1, number=0, attempt=0, token="t" * 32,
-                              objective="m:f", n_objectives=1, params={}, reply_timeout_s=10.0)
+                              objective="m:f", n_objectives=1, params={}, reply_timeout_s=10.0, heartbeat_timeout_s=30.0)
         channel = Channel(Round(redis.Redis.from_url(server.url)), task)
         header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": task.token}
 

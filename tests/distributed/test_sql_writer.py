@@ -31,7 +31,7 @@ def test_writes_reach_sql_in_order_and_callbacks_run_after_storing(tmp_path: pat
         for step in range(50):
             storage.set_trial_intermediate_value(trial_id, step, float(step))
         storage.set_trial_param(trial_id, "x", 0.5, FloatDistribution(0, 1))
-        storage.after_stored(lambda: (seen.append(storage.backend.get_trial(trial_id).intermediate_values), done.set()))
+        storage.writer.on_done(lambda: (seen.append(storage.backend.get_trial(trial_id).intermediate_values), done.set()))
         storage.set_trial_state_values(trial_id, TrialState.COMPLETE, [1.5])
         assert done.wait(30)
         assert seen == [{step: float(step) for step in range(50)}]  # everything queued before the callback
