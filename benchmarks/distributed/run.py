@@ -33,6 +33,10 @@ from hpo_bench_objectives import LATENCY_STEPS, SlowSampler, percentiles  # noqa
 
 hpo.logging.set_verbosity(hpo.logging.WARNING)
 
+#: Round trips per task of the protocol floor: a start and the reports of a typical trial of the
+#: throughput objective under MedianPruner (5.6 to 9.6 reports per trial, from run to run).
+FLOOR_ROUND_TRIPS = 8
+
 
 def stack(tmp: pathlib.Path, slots: int, storage_url: str | None = None) -> LocalStack:
     return LocalStack(
@@ -112,25 +116,31 @@ def hpo_throughput(n_trials: int, storage_url: str | None, tmp: pathlib.Path) ->
             "reports_per_trial": reports / n}
 
 
-def celery_floor(n_tasks: int, tmp: pathlib.Path) -> dict[str, Any]:
-    """hpo's Celery configuration alone: ``n_tasks`` empty tasks (published up front) through one worker
-    with 2 child processes, as the hpo rows run; what a trial costs before the coordinator or any report."""
+def celery_floor(n_tasks: int, round_trips: int, tmp: pathlib.Path) -> dict[str, Any]:
+    """hpo's Celery configuration with nothing of hpo behind it: ``n_tasks`` tasks (published up front)
+    through one worker with 2 child processes, as the hpo rows run, each doing ``round_trips`` round
+    trips to a process that answers at once; what a trial costs before the coordinator does any work."""
+    import multiprocessing
+
+    import redis
+
     import celery_floor as floor
 
     server = EmbeddedRedis(tmp)
     server.start()
-    env = {**os.environ, "HPO_BROKER_URL": server.url, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "HPO_BROKER_URL": server.url, "FLOOR_ROUND_TRIPS": str(round_trips),
+           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     env.pop("HPO_OBJECTIVE_MODULES", None)
+    echo = multiprocessing.get_context("spawn").Process(target=floor.echo, args=(server.url,))
+    echo.start()
     log = open(tmp / "floor-worker.log", "ab")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "celery_floor", "worker", "--concurrency", "2", "-Q", "floor",
          "--pool", "prefork", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
         env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
+    client = redis.Redis.from_url(server.url)
     try:
-        import redis
-
-        client = redis.Redis.from_url(server.url)
         app = floor.create_app(dataclasses.replace(floor.settings, broker_url=server.url))
         app.send_task(floor.TASK_NAME, args=[{}], queue="floor")  # the worker is up once this one ran
         deadline = time.monotonic() + 60
@@ -143,18 +153,23 @@ def celery_floor(n_tasks: int, tmp: pathlib.Path) -> dict[str, Any]:
                                      heartbeat_timeout_s=30.0).to_dict()
         for i in range(n_tasks):
             app.send_task(floor.TASK_NAME, args=[payload], queue="floor", task_id=f"floor-{i}", shadow=f"floor[{i}]")
-        before = {"workers": cpu_seconds(worker.pid), "redis": cpu_seconds(server.pid or 0)}
+        pids = {"workers": worker.pid, "redis": server.pid or 0, "echo": echo.pid or 0}
+        before = {role: cpu_seconds(pid) for role, pid in pids.items()}
         start = time.perf_counter()
         while int(client.get(floor.COUNTER_KEY) or 0) < n_tasks + 1:
             time.sleep(0.01)
         wall = time.perf_counter() - start
-        cpu = {"workers": cpu_seconds(worker.pid) - before["workers"], "redis": cpu_seconds(server.pid or 0) - before["redis"]}
+        cpu = {role: cpu_seconds(pid) - before[role] for role, pid in pids.items()}
     finally:
+        client.xadd(floor.STREAM, {"m": floor.STOP, "r": "-"})
+        echo.join(10)
         worker.terminate()
         worker.wait(30)
         server.stop()
     return {"trials": n_tasks, "wall_s": wall, "trials_per_s": n_tasks / wall,
-            "cpu_ms_per_trial": {r: c / n_tasks * 1e3 for r, c in cpu.items()}, "reports_per_trial": 0.0}
+            "cpu_ms_per_trial": {"coordinator": cpu["echo"] / n_tasks * 1e3, "workers": cpu["workers"] / n_tasks * 1e3,
+                                 "redis": cpu["redis"] / n_tasks * 1e3},
+            "reports_per_trial": max(0, round_trips - 1)}
 
 
 def in_tmp(fn: Callable[[pathlib.Path], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
@@ -203,7 +218,10 @@ def median_runs(setups: list[tuple[str, Callable[[], dict[str, Any]]]], repeats:
 def throughput(args: argparse.Namespace) -> None:
     setups: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("floor: Celery alone, an empty task per trial, same app config, 1 worker x 2 children",
-         in_tmp(lambda tmp: celery_floor(args.n_trials, tmp))),
+         in_tmp(lambda tmp: celery_floor(args.n_trials, 0, tmp))),
+        (f"floor: same, each task {FLOOR_ROUND_TRIPS} round trips (a start, {FLOOR_ROUND_TRIPS - 1} reports) "
+         "to a process that answers at once",
+         in_tmp(lambda tmp: celery_floor(args.n_trials, FLOOR_ROUND_TRIPS, tmp))),
         ("hpo, 2 workers, coordinator + SQLite", in_tmp(lambda tmp: hpo_throughput(args.n_trials, None, tmp))),
     ]
     if args.postgres_url:
@@ -252,19 +270,6 @@ def hpo_latency(slow_study: bool, tmp: pathlib.Path, n_trials: int) -> dict[str,
     return {"reports": len(latencies), "p50_ms": p50, "p99_ms": p99}
 
 
-def _echo(url: str) -> None:
-    """Answer each stream entry on a list at once: the floor of any worker -> Redis -> coordinator hop."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    while True:
-        read = client.xreadgroup("g", "echo", {"s": ">"}, count=64, block=1000)
-        for _, fields in read[0][1] if read else []:
-            if fields[b"m"] == b"stop":
-                return
-            client.rpush("r", fields[b"m"])
-
-
 def redis_floor(tmp: pathlib.Path, n: int = 300) -> dict[str, float]:
     """Round trip of one process to another through Redis (XADD + BLPOP <- XREADGROUP + RPUSH), no hpo:
     what this machine's scheduling costs before the coordinator does any work."""
@@ -272,23 +277,24 @@ def redis_floor(tmp: pathlib.Path, n: int = 300) -> dict[str, float]:
 
     import redis
 
+    import celery_floor as floor
+
     server = EmbeddedRedis(tmp)
     server.start()
     try:
         client = redis.Redis.from_url(server.url)
-        client.xgroup_create("s", "g", id="0", mkstream=True)
-        echo = multiprocessing.get_context("spawn").Process(target=_echo, args=(server.url,))
+        echo = multiprocessing.get_context("spawn").Process(target=floor.echo, args=(server.url,))
         echo.start()
         latencies = []
         for i in range(n):
             time.sleep(0.005)
             start = time.perf_counter()
             pipe = client.pipeline(transaction=False)
-            pipe.xadd("s", {"m": str(i)})
+            pipe.xadd(floor.STREAM, {"m": json.dumps({"seq": i}), "r": "r"})
             pipe.blpop(["r"], timeout=10)
             pipe.execute()
             latencies.append(time.perf_counter() - start)
-        client.xadd("s", {"m": "stop"})
+        client.xadd(floor.STREAM, {"m": floor.STOP, "r": "r"})
         echo.join(10)
     finally:
         server.stop()

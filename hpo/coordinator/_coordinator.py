@@ -78,7 +78,7 @@ class Coordinator:
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Resume running jobs from SQL, then start the lanes."""
-        sys.setswitchinterval(0.0001)  # a busy sampler thread yields the GIL to the inbox lane quickly
+        sys.setswitchinterval(0.0001)  # a busy thread (a lane, the SQL writer's results) yields the GIL to the inbox quickly
         default_sampler()  # import the default sampler now (scipy), not while the first study waits for trials
         for stream in (wire.INBOX, wire.CONTROL):
             try:
