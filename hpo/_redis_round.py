@@ -14,6 +14,9 @@ from typing import Any
 
 import redis
 
+#: How much longer than a blocking command's own timeout its reply may take to arrive.
+_SLACK_S = 5.0
+
 
 class Round:
     """Sends rounds of commands on one connection of ``client``'s pool (used by one thread only)."""
@@ -22,8 +25,11 @@ class Round:
         self._pool = client.connection_pool
         self._connection: Any = None
 
-    def execute(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def execute(self, commands: Sequence[tuple[Any, ...]], blocking_s: float | None = None) -> list[Any]:
         """Each command's raw reply, or the ``redis.ResponseError`` Redis answered it with.
+
+        ``blocking_s``: the timeout of a blocking command in the round (``BLPOP``...); its reply may
+        take that long, beyond the client's socket timeout (5 s by default in redis-py 8).
 
         Raises ``redis.ConnectionError`` (or ``TimeoutError``) when the connection broke; the next
         round reconnects. Nothing is retried here: whether a command may run twice is the caller's call.
@@ -34,9 +40,10 @@ class Round:
         try:
             connection.send_packed_command(connection.pack_commands(commands))
             replies: list[Any] = []
+            wait: dict[str, float] = {} if blocking_s is None else {"timeout": blocking_s + _SLACK_S}
             for _ in commands:
                 try:
-                    replies.append(connection.read_response())
+                    replies.append(connection.read_response(**wait))
                 except redis.ResponseError as e:
                     replies.append(e)
             return replies

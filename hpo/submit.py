@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from typing import Any
 import redis
 
 from hpo import specs, wire
+from hpo._redis_round import Round
 from hpo.config import Settings
 from hpo.exceptions import DuplicatedStudyError, HpoError, StudyNotFoundError
 from hpo.objectives import registered
@@ -39,6 +41,8 @@ class _ControlClient:
     def __init__(self, broker_url: str, timeout_s: float) -> None:
         self.broker_url = broker_url
         self._client = redis.Redis.from_url(broker_url)
+        self._line = Round(self._client)  # waits for replies longer than the client's socket timeout
+        self._line_lock = threading.Lock()
         self._timeout_s = timeout_s
 
     def request(self, message: wire.Submit | wire.Cancel | wire.Status) -> dict[str, Any]:
@@ -52,7 +56,11 @@ class _ControlClient:
                 "or run everything locally with `hpo run FILE:FUNCTION --workers K`."
             )
         self._client.xadd(wire.CONTROL, {"m": message.to_json()})
-        popped = self._client.blpop([wire.reply_key(message.request_id)], timeout=self._timeout_s)
+        with self._line_lock:
+            popped = self._line.execute([("BLPOP", wire.reply_key(message.request_id), self._timeout_s)],
+                                        blocking_s=self._timeout_s)[0]
+        if isinstance(popped, Exception):
+            raise popped
         if popped is None:
             raise CoordinatorUnavailableError(f"The coordinator did not answer within {self._timeout_s:g} s.")
         reply = wire.parse(popped[1], wire.ControlReply)

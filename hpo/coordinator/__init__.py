@@ -7,10 +7,24 @@ import logging
 import signal
 import sys
 
+from typing import TYPE_CHECKING, Any
+
 from hpo.config import Settings
-from hpo.coordinator._coordinator import Coordinator
+
+if TYPE_CHECKING:
+    from hpo.coordinator._coordinator import Coordinator
 
 __all__ = ["Coordinator", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the coordinator's child processes (SQL writer, samplers) import
+    # modules of this package without needing Celery and the rest of the coordinator.
+    if name == "Coordinator":
+        from hpo.coordinator._coordinator import Coordinator
+
+        return Coordinator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def serve(storage_url: str | None = None, broker_url: str | None = None) -> None:
@@ -21,6 +35,8 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
     )
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from hpo.coordinator._coordinator import Coordinator
+
     coordinator = Coordinator(settings)
     signal.signal(signal.SIGTERM, lambda *_: coordinator.request_stop())
     coordinator.serve_forever()

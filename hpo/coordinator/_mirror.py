@@ -30,6 +30,7 @@ class MirroredStorage(InMemoryStorage):
         self.backend = get_storage(storage_url)
         self.writer = SqlWriter(storage_url)
         self._samplers: dict[int, SamplerProcess] = {}
+        self._spare = SamplerProcess()
 
     def host(self, study_name: str) -> int:
         """Load a study and all its trials from SQL into memory; return its id."""
@@ -53,7 +54,7 @@ class MirroredStorage(InMemoryStorage):
         return self.writer.flush(timeout)
 
     def close(self) -> None:
-        for process in list(self._samplers.values()):
+        for process in [*self._samplers.values(), self._spare]:
             self.stop_sampler(process)
         self.writer.close()
         self.backend.close()
@@ -97,16 +98,17 @@ class MirroredStorage(InMemoryStorage):
     def start_sampler(self, study_id: int, spec: dict[str, Any] | None, sampler: BaseSampler) -> SamplerProcess:
         """Run the study's sampler (built from ``spec``; ``sampler`` is the same, built here) in a process
         of its own, on a replica of the study that every later write to it reaches."""
+        spare = SamplerProcess()  # for the next study: it imports while this one samples
         with self._lock:
             frozen = FrozenStudy(
                 study_name=self.get_study_name_from_id(study_id), directions=self.get_study_directions(study_id),
                 user_attrs=self.get_study_user_attrs(study_id), system_attrs=self.get_study_system_attrs(study_id),
                 study_id=study_id,
             )
-            process = SamplerProcess(spec, sampler, frozen, self.get_all_trials(study_id, deepcopy=False),
-                                     self.apply_sampler_writes)
+            trials = self.get_all_trials(study_id, deepcopy=False)
+            process, self._spare = self._spare, spare  # the spare has imported already
             self._samplers[study_id] = process
-        process.start()  # out of the lock: sending a big study to a new process takes a while
+        process.host(spec, sampler, frozen, trials, self.apply_sampler_writes)  # out of the lock: a big study takes a while
         return process
 
     def stop_sampler(self, process: SamplerProcess) -> None:

@@ -54,23 +54,21 @@ class SamplerProcessError(HpoError):
 
 
 class SamplerProcess(BaseSampler):
-    """Stands in, in the coordinator, for the sampler built from ``spec`` in a child process.
+    """Stands in, in the coordinator, for a sampler computing in a child process.
 
-    ``sampler`` is the coordinator's own instance of the same spec: it is never called, only asked
-    which hooks its class overrides (a hook it does not override costs no round trip).
+    The process starts (and imports what samplers need, about a second) as soon as the object is
+    made, so a coordinator keeps one spare ready; :meth:`host` then gives it a study.
     """
 
-    def __init__(self, spec: dict[str, Any] | None, sampler: BaseSampler, study: FrozenStudy,
-                 trials: list[FrozenTrial], apply: Callable[[list[Write]], None]) -> None:
-        self._apply = apply
-        self._has_after_trial = type(sampler).after_trial is not BaseSampler.after_trial
-        self._name = study.study_name
+    def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")  # the coordinator has threads: never fork it
         self._connection, child = context.Pipe()
-        self._child = child
-        self._process = context.Process(
-            target=_serve, args=(child, spec, study, trials), name=f"hpo-sampler-{study.study_name}", daemon=True
-        )
+        self._process = context.Process(target=_serve, args=(child,), name="hpo-sampler", daemon=True)
+        self._process.start()
+        child.close()
+        self._name = ""
+        self._apply: Callable[[list[Write]], None] = lambda writes: None
+        self._has_after_trial = True
         self._fed: list[Write] = []
         self._fed_lock = threading.Lock()
         self._call_lock = threading.Lock()
@@ -79,10 +77,16 @@ class SamplerProcess(BaseSampler):
     def __repr__(self) -> str:
         return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
 
-    def start(self) -> None:
-        """Start the process (writes fed before this reach it with the first request)."""
-        self._process.start()
-        self._child.close()
+    def host(self, spec: dict[str, Any] | None, sampler: BaseSampler, study: FrozenStudy,
+             trials: list[FrozenTrial], apply: Callable[[list[Write]], None]) -> None:
+        """Sample for ``study`` (whose trials are ``trials`` until fed more) with the sampler of ``spec``;
+        ``apply`` takes what it writes. ``sampler`` is the coordinator's own instance of the same spec:
+        never called, only asked which hooks its class overrides (one it does not costs no round trip)."""
+        self._name = study.study_name
+        self._apply = apply
+        self._has_after_trial = type(sampler).after_trial is not BaseSampler.after_trial
+        with self._call_lock:
+            self._connection.send((spec, study, trials))
 
     def feed(self, method: str, args: tuple[Any, ...]) -> None:
         """A write to the study, to apply to the replica before the next request (any thread)."""
@@ -190,12 +194,18 @@ def _after(study: Study, trial_id: int, state: TrialState, values: list[float] |
 _OPS: dict[str, Callable[..., Any]] = {"start": _start, "independent": _independent, "after": _after}
 
 
-def _serve(connection: Connection, spec: dict[str, Any] | None, frozen: FrozenStudy, trials: list[FrozenTrial]) -> None:
-    """The child: build the replica and the sampler, then answer requests until told to stop (or
-    the coordinator is gone)."""
+def _serve(connection: Connection) -> None:
+    """The child: import what samplers need, wait for a study, build its replica and sampler, then
+    answer requests until told to stop (or the coordinator is gone)."""
+    from hpo.samplers import default_sampler
     from hpo.study import Study
 
     become_child()
+    default_sampler()  # imports scipy, before a study waits on it
+    hosted = next_request(connection)
+    if hosted is None:
+        return
+    spec, frozen, trials = hosted
     storage = _ReplicaStorage()
     storage.adopt_study(frozen)
     for trial in trials:

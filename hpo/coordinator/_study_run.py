@@ -174,9 +174,10 @@ class StudyRun:
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             attempt = frozen.system_attrs.get(ATTEMPT_KEY)
             presampled = frozen.system_attrs.get(RELATIVE_KEY, {})
-            if not attempt:  # created but never published: nothing runs it
+            if not attempt:  # its attempt was never stored: a task published for it is refused at its start
                 tell(self.study, frozen.number, state=TrialState.FAIL,
-                     fail_reason="The coordinator stopped before publishing this trial.")
+                     fail_reason="The coordinator stopped before it stored this trial's attempt; a worker that "
+                                 "got the trial is refused, so it does not count.")
                 self._n_finished += 1
                 continue
             space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}

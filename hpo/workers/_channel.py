@@ -52,10 +52,11 @@ class Channel:
     def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One round; after a broken connection, once more on a new one (every message is idempotent:
         the coordinator ignores a repeated report, start or outcome, and a repeated reply is stale)."""
+        blocking_s = self._timeout_s if any(command[0] == "BLPOP" for command in commands) else None
         try:
-            replies = self._line.execute(commands)
+            replies = self._line.execute(commands, blocking_s)
         except (redis.ConnectionError, redis.TimeoutError):
-            replies = self._line.execute(commands)
+            replies = self._line.execute(commands, blocking_s)
         for reply in replies:
             if isinstance(reply, redis.ResponseError):
                 raise reply

@@ -91,3 +91,65 @@ def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -
         assert client.xlen(wire.INBOX) == 1  # sent once on the new connection
     finally:
         server.stop()
+
+
+def test_a_reply_may_take_longer_than_the_clients_socket_timeout(tmp_path: pathlib.Path) -> None:
+    """A slow sampler or a coordinator restart may answer after redis-py's 5 s socket timeout: the
+    worker waits its reply timeout, then says the coordinator is unavailable."""
+    import threading
+    import time
+
+    from hpo import wire
+    from hpo.workers._channel import Channel, CoordinatorUnavailableError
+
+    server = EmbeddedRedis(tmp_path)
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        assert client.connection_pool.connection_kwargs.get("socket_timeout") in (None, 5)
+
+        def task(reply_timeout_s: float) -> wire.TrialTask:
+            return wire.TrialTask(study_id=1, study_name="s", trial_id=1, number=0, attempt=0, token="u" * 32,
+                                  objective="m:f", n_objectives=1, params={}, reply_timeout_s=reply_timeout_s,
+                                  heartbeat_timeout_s=30.0)
+
+        header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": "u" * 32}
+        late = threading.Timer(6.5, lambda: client.rpush(wire.reply_key("u" * 32), wire.Reply(seq=0, ok=True).to_json()))
+        late.start()
+        start = time.monotonic()
+        reply = Channel(Round(client), task(30.0)).request(wire.Start(**header, worker="w", device=None))
+        assert reply.ok and 6.4 < time.monotonic() - start < 20
+        assert client.xlen(wire.INBOX) == 1  # sent once: the wait did not break the connection
+        with pytest.raises(CoordinatorUnavailableError, match="did not answer within 1 s"):
+            Channel(Round(client), task(1.0)).request(wire.Start(**header, worker="w", device=None))
+    finally:
+        server.stop()
+
+
+def test_a_control_reply_may_take_longer_than_the_clients_socket_timeout(tmp_path: pathlib.Path) -> None:
+    """A cancel waits for the study's lane; the client waits its reply timeout, not redis-py's 5 s."""
+    import threading
+
+    from hpo import wire
+    from hpo.submit import _ControlClient
+
+    server = EmbeddedRedis(tmp_path)
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.set(wire.coordinator_key(), "test")
+
+        def slow_coordinator() -> None:
+            entries = client.xread({wire.CONTROL: "0"}, block=5000)[0][1]
+            request = wire.parse(entries[0][1][b"m"], wire.Status)
+            threading.Event().wait(6.5)
+            client.rpush(wire.reply_key(request.request_id),
+                         wire.ControlReply(request_id=request.request_id, ok=True, body={"status": "done"}).to_json())
+
+        answer = threading.Thread(target=slow_coordinator)
+        answer.start()
+        body = _ControlClient(server.url, 30.0).request(wire.Status(request_id="r1", study_name="s"))
+        answer.join()
+        assert body == {"status": "done"}
+    finally:
+        server.stop()
