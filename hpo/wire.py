@@ -108,7 +108,8 @@ class _FromAttempt(Message):
 
 @dataclasses.dataclass
 class Start(_FromAttempt):
-    """A worker is about to run the attempt; the reply says whether it should."""
+    """A worker is about to run the attempt; the reply says whether it should. ``worker`` names this
+    delivery (worker, process, run), so the same start read twice is told yes twice."""
 
     TYPE: ClassVar[str] = "start"
     worker: str

@@ -20,5 +20,5 @@ def next_request(connection: Connection) -> Any:
     """The next object the coordinator sends; None when it says stop or is gone."""
     try:
         return connection.recv()
-    except EOFError:
+    except (EOFError, OSError):  # closed, or reset by a coordinator that was killed
         return None

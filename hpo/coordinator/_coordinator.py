@@ -91,7 +91,7 @@ class Coordinator:
             job = study.system_attrs.get(JOB_KEY)
             if isinstance(job, dict) and job.get("status") == "running":
                 _logger.info("Resuming study %s.", study.study_name)
-                self._host(study.study_name, job).adopt_running()  # before any worker message is read
+                self._host(study.study_name, job).adopt_running(self._running_on)  # before any worker message is read
         self._client.set(wire.coordinator_key(), self._consumer, ex=30)
         for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
                              ("hpo-dispatch", self._dispatch_loop)):
@@ -383,6 +383,10 @@ class Coordinator:
         url = self.settings.storage_url or ""
         return url if url.startswith("sqlite") else None
 
+    def _running_on(self, tokens: list[str]) -> list[str | None]:
+        """The worker whose heartbeat says it runs each attempt, or None."""
+        return [b.decode() if b is not None else None for b in self._client.mget([wire.alive_key(t) for t in tokens])]
+
     # --- dispatch lane ------------------------------------------------------------------------
     def _end_lost_attempts(self, runs: list[StudyRun]) -> None:
         """Have each study lane end its started attempts whose heartbeat expired (their worker died)."""
@@ -390,9 +394,8 @@ class Coordinator:
         due = [(run, attempt) for run in runs for attempt in run.heartbeat_due(now)]
         if not due:
             return
-        alive = self._client.mget([wire.alive_key(attempt.token) for _, attempt in due])
-        for (run, attempt), beat in zip(due, alive):
-            if beat is None:
+        for (run, attempt), worker in zip(due, self._running_on([attempt.token for _, attempt in due])):
+            if worker is None:
                 run.lane.submit(lambda run=run, attempt=attempt: run.on_lost(attempt))
 
     def _dispatch_loop(self) -> None:

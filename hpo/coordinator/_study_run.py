@@ -165,11 +165,13 @@ class StudyRun:
         )
         self._publish(task, self.queue, lambda e: self.lane.submit(lambda: self._unpublished(attempt, e)))
 
-    def adopt_running(self) -> None:
+    def adopt_running(self, running_on: Callable[[list[str]], list[str | None]]) -> None:
         """After a restart: take over the RUNNING trials published before it.
 
-        An attempt no worker has started yet is published again with the same token: if the
-        first task still waits in the queue, the start handshake lets only one delivery run.
+        ``running_on`` tells, for attempt tokens, the worker whose heartbeat says it runs each (or
+        None). An attempt that SQL does not know as started and that no worker runs is published
+        again with the same token: if the first task still waits in the queue, the start handshake
+        lets only one delivery run.
         """
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             attempt = frozen.system_attrs.get(ATTEMPT_KEY)
@@ -185,6 +187,8 @@ class StudyRun:
             trial = Trial.resume(self.study, frozen._trial_id, space, params)
             adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY), time.monotonic())
             self.attempts[frozen._trial_id] = adopted
+            if adopted.started_by is None:
+                adopted.started_by = running_on([adopted.token])[0]  # started after SQL last heard
             if adopted.started_by is None:
                 self._send(adopted, presampled)
         self._slots.take(self.queue, self._owner, len(self.attempts))
@@ -203,6 +207,8 @@ class StudyRun:
             return wire.Reply(seq=0, ok=False, error="This attempt is unknown or no longer current.")
         if self.status == "cancelled":
             return wire.Reply(seq=0, ok=False, error="The study was cancelled.")
+        if attempt.started_by == message.worker:  # its start again, e.g. read again after a restart
+            return wire.Reply(seq=0, ok=True)
         if attempt.started_by is not None:
             return wire.Reply(seq=0, ok=False, error=f"This attempt already runs on {attempt.started_by}.")
         attempt.started_by = message.worker

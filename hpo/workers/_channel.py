@@ -30,14 +30,15 @@ class Channel:
     def send(self, message: wire.Message) -> None:
         self._execute([_xadd(message)])
 
-    def request(self, message: wire.Start | wire.Suggest | wire.Report) -> wire.Reply:
+    def request(self, message: wire.Start | wire.Suggest | wire.Report, first: tuple[Any, ...] | None = None) -> wire.Reply:
         """Send ``message`` and return the reply with the same ``seq`` (stale replies are skipped).
 
-        The message and the first wait for its reply travel in one round: one round trip to Redis.
+        ``first``, a command to run just before the message, the message and the first wait for its
+        reply travel in one round: one round trip to Redis.
         """
         seq = getattr(message, "seq", 0)
         wait = ("BLPOP", self._reply_key, self._timeout_s)
-        popped = self._execute([_xadd(message), wait])[1]
+        popped = self._execute([*([first] if first else []), _xadd(message), wait])[-1]
         while True:
             if popped is None:
                 raise CoordinatorUnavailableError(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 import traceback
+import uuid
 from typing import Any
 
 import redis
@@ -54,11 +56,15 @@ class WorkerRuntime:
         channel = Channel(self.line, task)
         header = {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
         device = f"gpu:{self.device}" if self.device is not None else None
-        start = channel.request(wire.Start(**header, worker=worker_name, device=device))
+        # The attempt's heartbeat key exists before the coordinator hears of the start: a coordinator
+        # restarting before it stored who started the attempt finds the key and does not publish it again.
+        runner = f"{worker_name} pid {os.getpid()} run {uuid.uuid4().hex[:8]}"  # this delivery of the attempt
+        beat = ("SET", wire.alive_key(task.token), runner, "PX", max(1, int(task.heartbeat_timeout_s * 1000)))
+        start = channel.request(wire.Start(**header, worker=runner, device=device), first=beat)
         if not start.ok:
             _logger.info("Skipping trial %s#%d: %s", task.study_name, task.number, start.error)
             return f"SKIPPED: {start.error}"
-        self.heartbeats.track(task.token, worker_name, task.heartbeat_timeout_s)
+        self.heartbeats.track(task.token, runner, task.heartbeat_timeout_s)
         try:
             return self._run_started(task, channel, header, device)
         finally:
