@@ -46,6 +46,12 @@ class Announcer:
                 continue
 
 
+def beat(token: str, runner: str, timeout_s: float) -> tuple[str | int, ...]:
+    """The Redis command of one heartbeat of attempt ``token``, run by ``runner``: a key that
+    expires ``timeout_s`` later."""
+    return ("SET", wire.alive_key(token), runner, "PX", max(1, int(timeout_s * 1000)))
+
+
 class AttemptHeartbeats:
     """Keeps ``alive_key(token)`` of every attempt this process runs fresh, from one daemon thread.
 
@@ -61,10 +67,10 @@ class AttemptHeartbeats:
         self._thread = threading.Thread(target=self._loop, name="hpo-attempt-heartbeats", daemon=True)
         self._thread.start()
 
-    def track(self, token: str, worker: str, timeout_s: float) -> None:
+    def track(self, token: str, runner: str, timeout_s: float) -> None:
         """Start beating for ``token`` (the first beat leaves at once, off the caller's thread)."""
         with self._changed:
-            self._attempts[token] = (worker, timeout_s)
+            self._attempts[token] = (runner, timeout_s)
             self._changed.notify()
 
     def untrack(self, token: str) -> None:
@@ -79,8 +85,8 @@ class AttemptHeartbeats:
                 attempts = dict(self._attempts)
             try:
                 with self._client.pipeline(transaction=False) as pipe:
-                    for token, (worker, timeout_s) in attempts.items():
-                        pipe.set(wire.alive_key(token), worker, px=max(1, int(timeout_s * 1000)))
+                    for token, (runner, timeout_s) in attempts.items():
+                        pipe.execute_command(*beat(token, runner, timeout_s))
                     pipe.execute()
             except redis.RedisError:
                 _logger.warning("Could not send attempt heartbeats; retrying.", exc_info=True)

@@ -19,7 +19,7 @@ from hpo.exceptions import TrialPruned
 from hpo.objectives import ObjectiveNotAllowedError, load_objective
 from hpo.study._tell import check_values
 from hpo.workers._channel import Channel
-from hpo.workers._heartbeat import AttemptHeartbeats
+from hpo.workers._heartbeat import AttemptHeartbeats, beat
 from hpo.workers._remote_trial import RemoteTrial
 
 _logger = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class WorkerRuntime:
         # The attempt's heartbeat key exists before the coordinator hears of the start: a coordinator
         # restarting before it stored who started the attempt finds the key and does not publish it again.
         runner = f"{worker_name} pid {os.getpid()} run {uuid.uuid4().hex[:8]}"  # this delivery of the attempt
-        beat = ("SET", wire.alive_key(task.token), runner, "PX", max(1, int(task.heartbeat_timeout_s * 1000)))
-        start = channel.request(wire.Start(**header, worker=runner, device=device), first=beat)
+        start = channel.request(wire.Start(**header, worker=runner, device=device),
+                                first=beat(task.token, runner, task.heartbeat_timeout_s))
         if not start.ok:
             _logger.info("Skipping trial %s#%d: %s", task.study_name, task.number, start.error)
             return f"SKIPPED: {start.error}"
