@@ -13,8 +13,9 @@ from hpo.config import Settings
 
 if TYPE_CHECKING:
     from hpo.coordinator._coordinator import Coordinator
+    from hpo.coordinator._mirror import MirroredStorage
 
-__all__ = ["Coordinator", "serve"]
+__all__ = ["Coordinator", "MirroredStorage", "serve"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from hpo.coordinator._coordinator import Coordinator
 
         return Coordinator
+    if name == "MirroredStorage":
+        from hpo.coordinator._mirror import MirroredStorage
+
+        return MirroredStorage
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

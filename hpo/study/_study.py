@@ -56,6 +56,16 @@ class Study:
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, directions={self._directions})"
 
+    @property
+    def storage(self) -> BaseStorage:
+        """The storage that holds the study (samplers and pruners read and write trials through it)."""
+        return self._storage
+
+    @property
+    def study_id(self) -> int:
+        """The storage's id of the study."""
+        return self._study_id
+
     # --- directions ---------------------------------------------------------------------------
     @property
     def direction(self) -> StudyDirection:
@@ -131,9 +141,14 @@ class Study:
         values: float | Sequence[float] | None = None,
         state: TrialState | None = None,
         skip_if_finished: bool = False,
+        *,
+        fail_reason: str | None = None,
     ) -> FrozenTrial:
-        """Finish a trial from :meth:`ask` with its value(s), or with ``state`` PRUNED or FAIL."""
-        return _tell.tell(self, trial, values, state, skip_if_finished)
+        """Finish a trial from :meth:`ask` with its value(s), or with ``state`` PRUNED or FAIL.
+
+        ``fail_reason`` (with FAIL) is stored in the trial's ``fail_reason`` system attr.
+        """
+        return _tell.tell(self, trial, values, state, skip_if_finished, fail_reason=fail_reason)
 
     def _pop_waiting_trial_id(self) -> int | None:
         for trial in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.WAITING,)):

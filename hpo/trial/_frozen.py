@@ -130,6 +130,11 @@ class FrozenTrial(BaseTrial):
 
     # --- fields ---------------------------------------------------------------------------------
     @property
+    def trial_id(self) -> int:
+        """The storage's id of the trial (unique across studies; ``number`` counts within one study)."""
+        return self._trial_id
+
+    @property
     def number(self) -> int:
         return self._number
 

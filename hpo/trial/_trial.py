@@ -52,7 +52,17 @@ class Trial(BaseTrial):
         trial.relative_params = relative_params
         return trial
 
+    @property
+    def trial_id(self) -> int:
+        """The storage's id of the trial."""
+        return self._trial_id
+
     # --- define-by-run ------------------------------------------------------------------------
+    def suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        """The value of parameter ``name`` from ``distribution``: what every ``suggest_*`` method
+        does, for a distribution object (e.g. one that arrived as JSON)."""
+        return self._suggest(name, distribution)
+
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
         trial = self._frozen
         if name in trial.distributions:
