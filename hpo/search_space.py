@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hpo.distributions import BaseDistribution
-from hpo.trial import FrozenTrial, TrialState
+from hpo.records import TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -24,8 +25,8 @@ class IntersectionSearchSpace:
 
     def calculate(self, study: Study) -> dict[str, BaseDistribution]:
         if self._study_id is None:
-            self._study_id = study._study_id
-        elif self._study_id != study._study_id:
+            self._study_id = study.study_id
+        elif self._study_id != study.study_id:
             raise ValueError("IntersectionSearchSpace cannot be shared by several studies.")
         for trial in study.get_trials(deepcopy=False, states=_states(self._include_pruned)):
             if trial.number not in self._seen:  # finished trials never change: each is read once

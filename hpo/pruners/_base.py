@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Any
 
-from hpo import specs
+from hpo.specs import record_init_args
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ class BasePruner(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        specs.record_init_args(cls)  # lets the instance travel as a JSON spec
+        record_init_args(cls)  # lets the instance travel as a JSON spec
 
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from hpo.pruners._base import BasePruner
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.records import StudyDirection, TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -70,13 +70,13 @@ class PercentilePruner(BasePruner):
 
     def _completed_values(self, study: Study) -> CompletedValues:
         """The study's COMPLETE trials' values by step, updated only when trials completed since."""
-        storage = study._storage
-        n_completed = storage.get_n_trials(study._study_id, TrialState.COMPLETE)
-        key = (id(storage), study._study_id)
+        storage, study_id = study.storage, study.study_id
+        n_completed = storage.get_n_trials(study_id, TrialState.COMPLETE)
+        key = (id(storage), study_id)
         with self._lock:
             cached = self._completed.get(key)
             if cached is None or cached.n_trials != n_completed:
-                trials = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.COMPLETE,))
+                trials = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.COMPLETE,))
                 if cached is None or len(trials) < cached.n_trials:
                     cached = CompletedValues()
                 cached.add_new(trials)
@@ -135,9 +135,9 @@ class CompletedValues:
 
     def add_new(self, trials: Sequence[FrozenTrial]) -> None:
         for trial in trials:
-            if trial._trial_id in self._seen:
+            if trial.trial_id in self._seen:
                 continue
-            self._seen.add(trial._trial_id)
+            self._seen.add(trial.trial_id)
             for step, value in trial.intermediate_values.items():
                 if math.isnan(value):
                     self._n_nan[step] = self._n_nan.get(step, 0) + 1

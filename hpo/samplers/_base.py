@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution
-from hpo import specs
-from hpo.trial import FrozenTrial, TrialState
+from hpo.records import TrialState
+from hpo.specs import record_init_args
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -26,7 +27,7 @@ class BaseSampler(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        specs.record_init_args(cls)  # lets the instance travel as a JSON spec
+        record_init_args(cls)  # lets the instance travel as a JSON spec
 
     @abc.abstractmethod
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo import logging
 from hpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from hpo.logging import get_logger
 from hpo.samplers._base import BaseSampler
 from hpo.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 _SEEN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
 
@@ -89,14 +89,14 @@ class BruteForceSampler(BaseSampler):
             if root.is_open(exclude_running):
                 return
         _logger.info("BruteForceSampler has tried every combination of the search space.")
-        if study._optimizing:
+        if study.is_optimizing:
             study.stop()
 
     def _other_paths(self, study: Study, number: int) -> list[_Path]:
         """The paths of the study's trials but trial ``number``; finished trials' paths are computed once."""
-        cache = self._finished_paths.setdefault((id(study._storage), study._study_id, study.study_name), {})
+        cache = self._finished_paths.setdefault((id(study.storage), study.study_id, study.study_name), {})
         paths = []
-        for t in study._storage.get_all_trials(study._study_id, deepcopy=False, states=_SEEN_STATES):
+        for t in study.storage.get_all_trials(study.study_id, deepcopy=False, states=_SEEN_STATES):
             if t.number == number:
                 continue
             path = cache.get(t.number)

@@ -11,19 +11,18 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import cmaes
 import numpy as np
 
-from hpo import logging
 from hpo.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from hpo.logging import get_logger
+from hpo.records import StudyDirection, TrialState
 from hpo.samplers._base import BaseSampler
 from hpo.samplers._numerical_transform import NumericalTransform
-from hpo.samplers._random import RandomSampler
 from hpo.search_space import IntersectionSearchSpace
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 _Optimizer: TypeAlias = cmaes.CMA | cmaes.SepCMA | cmaes.CMAwM
 _EPS = 1e-10
@@ -71,8 +70,8 @@ class CmaEsSampler(BaseSampler):
         sigma0: Initial step size in the unit cube the sampler works in (each range scaled to
             ``[0, 1]``); default ``1/6``.
         n_startup_trials: Finished trials to wait for before CMA-ES takes over.
-        independent_sampler: Sampler for the rest; default :class:`~hpo.samplers.TPESampler` if
-            available, else :class:`~hpo.samplers.RandomSampler`, seeded with ``seed``.
+        independent_sampler: Sampler for the rest; default :class:`~hpo.samplers.TPESampler` seeded
+            with ``seed``.
         warn_independent_sampling: Log a warning when a parameter is sampled independently after
             the startup trials.
         seed: Seed for reproducible runs.
@@ -161,9 +160,9 @@ class CmaEsSampler(BaseSampler):
         if len(finished) < self._n_startup_trials:
             return {}
         with self._lock:
-            run = self._runs.get((study._study_id, study.study_name))
+            run = self._runs.get((study.study_id, study.study_name))
             if run is None or not self._agrees_with(run, finished):
-                run = self._runs[(study._study_id, study.study_name)] = self._new_run(study, search_space)
+                run = self._runs[(study.study_id, study.study_name)] = self._new_run(study, search_space)
             if run.space != search_space:
                 if self._warn_independent_sampling and not run.warned_dynamic_space:
                     _logger.warning(
@@ -176,10 +175,10 @@ class CmaEsSampler(BaseSampler):
             run.optimizer.reseed_rng(int(self._rng.randint(1, 2**31 - 1)))
             if isinstance(run.optimizer, cmaes.CMAwM):
                 x, x_for_tell = run.optimizer.ask()
-                study._storage.set_trial_system_attr(trial._trial_id, self._prefix + "x_for_tell", x_for_tell.tolist())
+                study.storage.set_trial_system_attr(trial.trial_id, self._prefix + "x_for_tell", x_for_tell.tolist())
             else:
                 x = run.optimizer.ask()
-            study._storage.set_trial_system_attr(trial._trial_id, self._prefix + "generation", run.generation)
+            study.storage.set_trial_system_attr(trial.trial_id, self._prefix + "generation", run.generation)
         return run.transform.untransform(x)
 
     def sample_independent(
@@ -213,9 +212,9 @@ class CmaEsSampler(BaseSampler):
         seen = self._seen.setdefault(_study_key(study), {})
         finished = []
         for t in study.get_trials(deepcopy=False, states=states):
-            entry = seen.get(t._trial_id, _UNSEEN)
+            entry = seen.get(t.trial_id, _UNSEEN)
             if entry is _UNSEEN:
-                entry = seen[t._trial_id] = self._learnable(study, t)
+                entry = seen[t.trial_id] = self._learnable(study, t)
             if entry is not None:
                 finished.append((t, *entry))
         return finished
@@ -284,7 +283,7 @@ class CmaEsSampler(BaseSampler):
 
     def _agrees_with(self, run: _Run, finished: list[_Finished]) -> bool:
         """Whether the trials ``run`` last learned from are in the study (not, say, in a namesake elsewhere)."""
-        last = {(t._trial_id, value) for t, value, generation in finished if generation == run.generation - 1}
+        last = {(t.trial_id, value) for t, value, generation in finished if generation == run.generation - 1}
         return set(run.last_told) <= last
 
     def _advance(self, study: Study, run: _Run, finished: list[_Finished]) -> None:
@@ -296,7 +295,7 @@ class CmaEsSampler(BaseSampler):
         while len(by_generation.get(run.generation, ())) >= run.optimizer.population_size:
             told = by_generation[run.generation][: run.optimizer.population_size]
             run.optimizer.tell([(self._told_point(run, t), value) for t, value in told])
-            run.last_told = [(t._trial_id, value) for t, value in told]
+            run.last_told = [(t.trial_id, value) for t, value in told]
             run.generation += 1
             if self._restart_strategy is not None and run.optimizer.should_stop():
                 self._restart(study, run)
@@ -310,12 +309,12 @@ class CmaEsSampler(BaseSampler):
     def _restart(self, study: Study, run: _Run) -> None:
         """Start a new run; its regime is stored in the study so that a rebuilt sampler replays it."""
         key = f"{self._prefix}restart:{run.n_restarts + 1}"
-        stored = study._storage.get_study_system_attrs(study._study_id).get(key)
+        stored = study.storage.get_study_system_attrs(study.study_id).get(key)
         if stored is not None:
             regime = _Regime(**stored)
         else:
             regime = self._next_regime(run)
-            study._storage.set_study_system_attr(study._study_id, key, regime.__dict__)
+            study.storage.set_study_system_attr(study.study_id, key, regime.__dict__)
         assert regime.mean is not None
         sigma = 1.0 / 6.0 if self._sigma0 is None else self._sigma0
         run.optimizer = self._make_optimizer(run.transform, np.array(regime.mean), sigma, None, regime.popsize)
@@ -345,7 +344,7 @@ _UNSEEN = object()
 
 
 def _study_key(study: Study) -> tuple[int, int, str]:
-    return id(study._storage), study._study_id, study.study_name
+    return id(study.storage), study.study_id, study.study_name
 
 
 def _center_value(dist: BaseDistribution) -> float:
@@ -381,10 +380,9 @@ def _check_single_objective(study: Study) -> None:
 
 
 def _default_independent_sampler(seed: int | None) -> BaseSampler:
-    from hpo import samplers
+    from hpo.samplers._tpe import TPESampler  # here: TPE is loaded only when a CmaEsSampler needs it
 
-    tpe = getattr(samplers, "TPESampler", None)
-    return tpe(seed=seed) if tpe is not None else RandomSampler(seed=seed)
+    return TPESampler(seed=seed)
 
 
 def _check_options(

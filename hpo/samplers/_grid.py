@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from hpo import logging
 from hpo.distributions import BaseDistribution
+from hpo.logging import get_logger
+from hpo.records import FIXED_PARAMS_KEY
 from hpo.samplers._base import BaseSampler
 from hpo.trial import FrozenTrial, TrialState
-from hpo.trial._trial import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -24,7 +24,7 @@ GridValueType = Union[None, bool, int, float, str]
 GRID_ID_KEY = "grid_id"
 SEARCH_SPACE_KEY = "search_space"
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 
 class GridSampler(BaseSampler):
@@ -126,12 +126,12 @@ class GridSampler(BaseSampler):
 
     def _stop_if_all_started(self, study: Study, started: set[int]) -> None:
         """Stop ``optimize`` once every point is finished or being evaluated (``stop`` works only there)."""
-        if study._optimizing and len(started) == len(self._grids):
+        if study.is_optimizing and len(started) == len(self._grids):
             study.stop()
 
     def _assign(self, study: Study, trial: FrozenTrial, grid_id: int) -> None:
-        study._storage.set_trial_system_attr(trial._trial_id, SEARCH_SPACE_KEY, self._search_space)
-        study._storage.set_trial_system_attr(trial._trial_id, GRID_ID_KEY, grid_id)
+        study.storage.set_trial_system_attr(trial.trial_id, SEARCH_SPACE_KEY, self._search_space)
+        study.storage.set_trial_system_attr(trial.trial_id, GRID_ID_KEY, grid_id)
 
     def _grid_id_of(self, params: dict[str, Any]) -> int | None:
         """The grid point that enqueued ``params`` are, if they give a grid value to every parameter."""
@@ -154,7 +154,7 @@ class GridSampler(BaseSampler):
         """The grid ids of this grid's finished trials and of its running trials."""
         finished: set[int] = set()
         running: set[int] = set()
-        for t in study._storage.get_all_trials(study._study_id, deepcopy=False):
+        for t in study.storage.get_all_trials(study.study_id, deepcopy=False):
             if GRID_ID_KEY not in t.system_attrs or t.system_attrs.get(SEARCH_SPACE_KEY) != self._search_space:
                 continue
             if t.state.is_finished():

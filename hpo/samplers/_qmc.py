@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.stats import qmc
 
-from hpo import logging
 from hpo.distributions import BaseDistribution, CategoricalDistribution
+from hpo.logging import get_logger
 from hpo.samplers._base import BaseSampler
 from hpo.samplers._numerical_transform import NumericalTransform
 from hpo.samplers._random import RandomSampler
@@ -21,7 +21,7 @@ from hpo.trial import FrozenTrial, TrialState
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 _QMC_TYPES = ("sobol", "halton")
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -145,8 +145,8 @@ class QMCSampler(BaseSampler):
             described["seed"] = self._scramble_seed
         key = "qmc:" + hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
         with _lock:
-            sample_id = study._storage.get_study_system_attrs(study._study_id).get(key, -1) + 1
-            study._storage.set_study_system_attr(study._study_id, key, sample_id)
+            sample_id = study.storage.get_study_system_attrs(study.study_id).get(key, -1) + 1
+            study.storage.set_study_system_attr(study.study_id, key, sample_id)
         return sample_id
 
     def _point(self, sample_id: int, dim: int) -> np.ndarray:

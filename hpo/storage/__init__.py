@@ -5,14 +5,14 @@ from __future__ import annotations
 from hpo.storage._base import BaseStorage
 from hpo.storage._in_memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "get_storage"]
+__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "get_storage", "upgrade"]
 
 
 def __getattr__(name: str) -> object:
-    if name == "RDBStorage":  # imported lazily: SQLAlchemy costs start-up time
-        from hpo.storage._sql import RDBStorage
+    if name in ("RDBStorage", "current_version", "upgrade"):  # imported lazily: SQLAlchemy costs start-up time
+        from hpo.storage import _sql
 
-        return RDBStorage
+        return getattr(_sql, name)
     raise AttributeError(name)
 
 

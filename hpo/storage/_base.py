@@ -9,9 +9,8 @@ from typing import Any
 
 from hpo.distributions import BaseDistribution
 from hpo.exceptions import UpdateFinishedTrialError
-from hpo.study._frozen import FrozenStudy
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.records import FrozenStudy, StudyDirection, TrialState
+from hpo.trial import FrozenTrial
 
 
 class BaseStorage(abc.ABC):

@@ -11,10 +11,9 @@ from typing import Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError, TrialNotFoundError
+from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storage._base import BaseStorage
-from hpo.study._frozen import FrozenStudy
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 DEFAULT_STUDY_NAME_PREFIX = "no-name-"
 
@@ -88,7 +87,7 @@ class InMemoryStorage(BaseStorage):
         with self._lock:
             study = self._study(study_id)
             for trial in study.trials:
-                del self._trial_id_to_study_id_and_number[trial._trial_id]
+                del self._trial_id_to_study_id_and_number[trial.trial_id]
             del self._study_name_to_id[study.name]
             del self._studies[study_id]
 
@@ -160,7 +159,7 @@ class InMemoryStorage(BaseStorage):
                 self._check_and_record_distributions(study, template_trial.distributions)
                 trial = copy.deepcopy(template_trial)
                 trial.number = number
-                trial._trial_id = trial_id
+                trial.trial_id = trial_id
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial_id] = (study_id, number)
             study.record(trial)
@@ -184,7 +183,7 @@ class InMemoryStorage(BaseStorage):
                 raise TrialNotFoundError(
                     f"Study {study_id} has no trial number {trial_number}; it has {len(trials)} trials."
                 )
-            return trials[trial_number]._trial_id
+            return trials[trial_number].trial_id
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
@@ -282,7 +281,7 @@ class InMemoryStorage(BaseStorage):
                 raise ValueError(f"Trial number {trial.number} is not the next one ({len(study.trials)}).")
             self._check_and_record_distributions(study, trial.distributions)
             study.trials.append(trial)
-            self._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
+            self._trial_id_to_study_id_and_number[trial.trial_id] = (study_id, trial.number)
             study.record(trial)
 
     # --- helpers ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Studies: optimization tasks, their lifecycle and their callbacks."""
 
+from hpo.records import FrozenStudy, StudyDirection
 from hpo.study._callbacks import MaxTrialsCallback
-from hpo.study._frozen import FrozenStudy, StudySummary
 from hpo.study._lifecycle import (
     copy_study,
     create_study,
@@ -11,7 +11,7 @@ from hpo.study._lifecycle import (
     load_study,
 )
 from hpo.study._study import Study
-from hpo.study._study_direction import StudyDirection
+from hpo.study._summary import StudySummary
 
 __all__ = [
     "FrozenStudy",

@@ -79,5 +79,5 @@ def _fields(trial: FrozenTrial, attr: str, n_objectives: int) -> list[tuple[Any,
     if attr == "state":
         return [("", trial.state.name)]
     if attr == "trial_id":
-        return [("", trial._trial_id)]
+        return [("", trial.trial_id)]
     return [("", getattr(trial, attr))]

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hpo import logging
 from hpo.exceptions import DuplicatedStudyError
+from hpo.logging import get_logger
 from hpo.pruners import BasePruner
+from hpo.records import StudyDirection, TrialState, parse_direction
 from hpo.samplers import BaseSampler
 from hpo.storage import BaseStorage, get_storage
-from hpo.study._frozen import StudySummary
 from hpo.study._study import Study
-from hpo.study._study_direction import StudyDirection, parse_direction
-from hpo.trial import TrialState
+from hpo.study._summary import StudySummary
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 
 def create_study(

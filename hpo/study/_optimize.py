@@ -8,19 +8,16 @@ import gc
 import os
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hpo import logging
-from hpo.exceptions import TrialPruned
+from hpo.logging import written_above_progress_bar
+from hpo.outcome import run_objective
 from hpo.study._tell import tell
-from hpo.trial import FrozenTrial, Trial, TrialState
+from hpo.trial import FrozenTrial, Trial
 
 if TYPE_CHECKING:
     from hpo.study._study import Study
-
-_logger = logging.get_logger(__name__)
 
 ObjectiveFuncType = Callable[[Trial], "float | Sequence[float]"]
 CallbackType = Callable[["Study", FrozenTrial], None]
@@ -59,7 +56,7 @@ class _ProgressBar:
 
             total = n_trials if n_trials is not None else timeout
             self._bar = tqdm(total=total, unit="s" if self._by_time else "trial")
-            self._logs.enter_context(logging.written_above_progress_bar())
+            self._logs.enter_context(written_above_progress_bar())
 
     def update(self, study: Study, budget: _Budget) -> None:
         if self._bar is None:
@@ -137,20 +134,8 @@ def optimize(
 def run_trial(study: Study, func: ObjectiveFuncType, catch: tuple[type[Exception], ...]) -> FrozenTrial:
     """Ask for a trial, run ``func`` on it and tell the outcome. Re-raise errors not in ``catch``."""
     trial = study.ask()
-    error: BaseException | None = None
-    values: Any = None
-    state: TrialState | None = None
-    fail_reason: str | None = None
-    try:
-        values = func(trial)
-    except TrialPruned:
-        state = TrialState.PRUNED
-    except (Exception, KeyboardInterrupt) as e:
-        error, state = e, TrialState.FAIL
-        fail_reason = f"{e!r}\n{traceback.format_exc()}"
-    if state is None:
-        state = TrialState.COMPLETE  # tell() validates the values and ends the trial FAIL if they are bad.
-    frozen = tell(study, trial, values, state, fail_reason=fail_reason)
-    if error is not None and not isinstance(error, catch):
-        raise error
+    outcome = run_objective(func, trial, len(study.directions))
+    frozen = tell(study, trial, outcome.returned, outcome.state, fail_reason=outcome.fail_reason)
+    if outcome.error is not None and not isinstance(outcome.error, catch):
+        raise outcome.error
     return frozen

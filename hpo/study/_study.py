@@ -7,19 +7,16 @@ from collections.abc import Container, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution
+from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
+from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection
 from hpo.samplers import BaseSampler
 from hpo.storage import BaseStorage, get_storage
 from hpo.study import _dataframe, _optimize, _tell
-from hpo.study._multi_objective import pareto_front_trials
-from hpo.study._study_direction import StudyDirection
 from hpo.trial import FrozenTrial, Trial, TrialState
-from hpo.trial._trial import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     import pandas as pd  # imported when a DataFrame is asked for: it is slow to import
-
-CONSTRAINTS_KEY = "constraints"
 
 
 def is_feasible(trial: FrozenTrial) -> bool:
@@ -130,9 +127,11 @@ class Study:
         trial_id = self._pop_waiting_trial_id()
         if trial_id is None:
             trial_id = self._storage.create_new_trial(self._study_id)
-        trial = Trial(self, trial_id)
+        if type(self.sampler).before_trial is not BaseSampler.before_trial:
+            self.sampler.before_trial(self, self._storage.get_trial(trial_id))
+        trial = Trial(self, trial_id)  # reads the trial with what before_trial stored (e.g. a grid point)
         for name, distribution in (fixed_distributions or {}).items():
-            trial._suggest(name, distribution)
+            trial.suggest(name, distribution)
         return trial
 
     def tell(
@@ -152,8 +151,8 @@ class Study:
 
     def _pop_waiting_trial_id(self) -> int | None:
         for trial in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.WAITING,)):
-            if self._storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
-                return trial._trial_id
+            if self._storage.set_trial_state_values(trial.trial_id, state=TrialState.RUNNING):
+                return trial.trial_id
         return None
 
     def optimize(
@@ -176,6 +175,11 @@ class Study:
         _optimize.optimize(
             self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial, show_progress_bar
         )
+
+    @property
+    def is_optimizing(self) -> bool:
+        """True while :meth:`optimize` runs, when :meth:`stop` may be called."""
+        return self._optimizing
 
     def stop(self) -> None:
         """Let running trials finish, then return from :meth:`optimize`."""
@@ -214,7 +218,7 @@ class Study:
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Store a finished trial made with :func:`hpo.trial.create_trial` (e.g. a known good point)."""
-        trial._validate()
+        trial.validate()
         if trial.values is not None and len(trial.values) != len(self._directions):
             raise ValueError(
                 f"The trial has {len(trial.values)} values but the study has {len(self._directions)} directions."

@@ -5,48 +5,17 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hpo import logging
 from hpo.exceptions import UpdateFinishedTrialError
+from hpo.logging import INFO, get_logger
+from hpo.outcome import FAIL_REASON_KEY, check_values
 from hpo.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
     from hpo.study._study import Study
 
-_logger = logging.get_logger(__name__)
-
-FAIL_REASON_KEY = "fail_reason"
-
-
-def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None]:
-    """Turn an objective's return value into floats, or explain why it is not acceptable."""
-    expected = "a float" if n_objectives == 1 else f"a sequence of {n_objectives} floats"
-    if values is None:
-        return None, f"The objective returned None; it must return {expected}."
-    if isinstance(values, (str, bytes)):
-        return None, f"The objective returned the string {values!r}; it must return {expected}."
-    if isinstance(values, Sequence) or (hasattr(values, "__len__") and getattr(values, "ndim", 1) > 0):
-        seq = list(values)
-    else:
-        seq = [values]
-    if len(seq) != n_objectives:
-        return None, (
-            f"The objective returned {len(seq)} value(s) {seq!r} but the study has {n_objectives} "
-            f"direction(s); it must return {expected}."
-        )
-    floats = []
-    for v in seq:
-        if isinstance(v, (str, bytes)):
-            return None, f"The objective returned the string {v!r}; it must return {expected}."
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            return None, f"The objective returned {v!r} of type {type(v).__name__}, not {expected}."
-        if math.isnan(f):
-            return None, f"The objective returned NaN ({seq!r}); it must return {expected} that is not NaN."
-        floats.append(f)
-    return floats, None
+_logger = get_logger(__name__)
 
 
 def tell(
@@ -64,7 +33,7 @@ def tell(
     """
     storage = study._storage
     if isinstance(trial, Trial):
-        trial_id = trial._trial_id
+        trial_id = trial.trial_id
     elif isinstance(trial, int) and not isinstance(trial, bool):
         trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, trial)
     else:
@@ -119,7 +88,7 @@ def _log_finished(study: Study, trial: FrozenTrial, fail_reason: str | None) -> 
     if trial.state == TrialState.PRUNED:
         _logger.info(f"Trial {trial.number} pruned. ")
         return
-    if not _logger.isEnabledFor(logging.INFO):
+    if not _logger.isEnabledFor(INFO):
         return
     if len(study.directions) > 1:
         _logger.info(f"Trial {trial.number} finished with values: {trial.values} and parameters: {trial.params}.")

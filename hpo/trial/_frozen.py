@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
+from hpo.records import TrialState
 from hpo.trial._base import BaseTrial
-from hpo.trial._state import TrialState
 
 
 class FrozenTrial(BaseTrial):
@@ -105,7 +105,7 @@ class FrozenTrial(BaseTrial):
     def set_system_attr(self, key: str, value: Any) -> None:
         self._system_attrs[key] = value
 
-    def _validate(self) -> None:
+    def validate(self) -> None:
         """Raise ``ValueError`` when the fields contradict each other."""
         if self._datetime_start is None and self.state != TrialState.WAITING:
             raise ValueError("datetime_start is required unless the trial is WAITING.")
@@ -133,6 +133,10 @@ class FrozenTrial(BaseTrial):
     def trial_id(self) -> int:
         """The storage's id of the trial (unique across studies; ``number`` counts within one study)."""
         return self._trial_id
+
+    @trial_id.setter
+    def trial_id(self, value: int) -> None:  # a storage stores a template trial under a new id
+        self._trial_id = value
 
     @property
     def number(self) -> int:
@@ -241,7 +245,7 @@ def create_trial(
         intermediate_values=dict(intermediate_values or {}),
         trial_id=-1,
     )
-    trial._validate()
+    trial.validate()
     return trial
 
 

@@ -4,36 +4,31 @@ from __future__ import annotations
 
 import copy
 import datetime
-import numbers
 import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
+from hpo.outcome import validate_report
+from hpo.records import FIXED_PARAMS_KEY
 from hpo.trial._base import BaseTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
-
-FIXED_PARAMS_KEY = "fixed_params"
 
 
 class Trial(BaseTrial):
     """A running trial of ``study``.
 
     The trial keeps its own up-to-date :class:`FrozenTrial`, so the sampler and the pruner see its
-    parameters and intermediate values without reading them back from the storage.
+    parameters and intermediate values without reading them back from the storage. Made by
+    :meth:`Study.ask <hpo.study.Study.ask>`, after the sampler's ``before_trial``; the relative
+    parameters are sampled here.
     """
 
     def __init__(self, study: Study, trial_id: int) -> None:
         self.study = study
         self._trial_id = trial_id
-        from hpo.samplers import BaseSampler  # here: hpo.samplers imports hpo.trial
-
-        self._frozen = study._storage.get_trial(trial_id)
-        if type(study.sampler).before_trial is not BaseSampler.before_trial:
-            study.sampler.before_trial(study, self._frozen)
-            # Read again: the sampler may have stored system attrs (e.g. GridSampler's grid id).
-            self._frozen = study._storage.get_trial(trial_id)
+        self._frozen = study.storage.get_trial(trial_id)
         self._fixed_params: dict[str, Any] = self._frozen.system_attrs.get(FIXED_PARAMS_KEY, {})
         self.relative_search_space = study.sampler.infer_relative_search_space(study, self._frozen)
         self.relative_params = study.sampler.sample_relative(study, self._frozen, self.relative_search_space)
@@ -46,7 +41,7 @@ class Trial(BaseTrial):
         trial = cls.__new__(cls)
         trial.study = study
         trial._trial_id = trial_id
-        trial._frozen = study._storage.get_trial(trial_id)
+        trial._frozen = study.storage.get_trial(trial_id)
         trial._fixed_params = trial._frozen.system_attrs.get(FIXED_PARAMS_KEY, {})
         trial.relative_search_space = relative_search_space
         trial.relative_params = relative_params
@@ -92,7 +87,7 @@ class Trial(BaseTrial):
         else:
             value = self.study.sampler.sample_independent(self.study, trial, name, distribution)
         internal = distribution.to_internal_repr(value)
-        self.study._storage.set_trial_param(self._trial_id, name, internal, distribution)
+        self.study.storage.set_trial_param(self._trial_id, name, internal, distribution)
         trial.distributions = {**trial.distributions, name: distribution}
         trial.params = {**trial.params, name: distribution.to_external_repr(internal)}
         return trial.params[name]
@@ -119,7 +114,7 @@ class Trial(BaseTrial):
                 stacklevel=2,
             )
             return
-        self.study._storage.set_trial_intermediate_value(self._trial_id, step, value)
+        self.study.storage.set_trial_intermediate_value(self._trial_id, step, value)
         self._frozen.intermediate_values = {**self._frozen.intermediate_values, step: value}
 
     def should_prune(self) -> bool:
@@ -132,11 +127,11 @@ class Trial(BaseTrial):
 
     # --- attributes ---------------------------------------------------------------------------
     def set_user_attr(self, key: str, value: Any) -> None:
-        self.study._storage.set_trial_user_attr(self._trial_id, key, value)
+        self.study.storage.set_trial_user_attr(self._trial_id, key, value)
         self._frozen.user_attrs = {**self._frozen.user_attrs, key: value}
 
     def set_system_attr(self, key: str, value: Any) -> None:
-        self.study._storage.set_trial_system_attr(self._trial_id, key, value)
+        self.study.storage.set_trial_system_attr(self._trial_id, key, value)
         self._frozen.system_attrs = {**self._frozen.system_attrs, key: value}
 
     @property
@@ -168,19 +163,3 @@ def _single_internal_value(distribution: BaseDistribution) -> float:
     """The only value of a single-valued distribution: ``low``, or index 0 of one choice."""
     return float(getattr(distribution, "low", 0))
 
-
-def validate_report(value: Any, step: Any, n_objectives: int) -> tuple[float, int]:
-    """Check ``report(value, step)`` arguments; return them as float and int."""
-    if n_objectives > 1:
-        raise NotImplementedError("Trial.report is not supported for multi-objective studies: pruners need one value.")
-    try:
-        value = float(value)
-    except (TypeError, ValueError) as e:
-        raise TypeError(
-            f"The reported value must be a float (or convertible to one), got {type(value).__name__} {value!r}."
-        ) from e
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise TypeError(f"The step must be an integer, got {type(step).__name__} {step!r}.")
-    if step < 0:
-        raise ValueError(f"The step must be >= 0, got {step}.")
-    return value, int(step)

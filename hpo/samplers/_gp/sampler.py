@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo import logging, specs
 from hpo.distributions import BaseDistribution
+from hpo.logging import get_logger
+from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
 from hpo.samplers._base import BaseSampler
 from hpo.samplers._gp.acquisition import Acquisition
 from hpo.samplers._gp.blas import single_threaded_blas
@@ -19,14 +20,13 @@ from hpo.samplers._gp.search_space import SearchSpace
 from hpo.samplers._gp.transform import standardize, warp
 from hpo.samplers._random import RandomSampler
 from hpo.search_space import IntersectionSearchSpace
-from hpo.study._study import CONSTRAINTS_KEY
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.specs import import_path
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 RELATIVE_PARAMS_KEY = "gp:relative_params"
 _EPS = 1e-10
@@ -119,7 +119,7 @@ class GPSampler(BaseSampler):
         with single_threaded_blas():
             x = self._suggest(study, space, internal, completed, space.normalize(running))
         params = space.unnormalize(x)
-        study._storage.set_trial_system_attr(trial._trial_id, RELATIVE_PARAMS_KEY, params)
+        study.storage.set_trial_system_attr(trial.trial_id, RELATIVE_PARAMS_KEY, params)
         return {name: search_space[name].to_external_repr(v) for name, v in params.items()}
 
     def _suggest(
@@ -210,7 +210,7 @@ class GPSampler(BaseSampler):
     ) -> None:
         if self._constraints_func is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             constraints = _check_constraints(self._constraints_func(trial))
-            study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraints)
+            study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
         self._independent_sampler.after_trial(study, trial, state, values)
 
     def __repr__(self) -> str:
@@ -222,7 +222,7 @@ class GPSampler(BaseSampler):
 
 def _resolve_constraints_func(func: ConstraintsFunc | str | None) -> ConstraintsFunc | None:
     if isinstance(func, str):
-        func = specs.import_path(func)
+        func = import_path(func)
     if func is not None and not callable(func):
         raise TypeError(f"constraints_func must be a callable or a 'module:function' string, got {func!r}.")
     return func

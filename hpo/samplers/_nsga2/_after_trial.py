@@ -6,8 +6,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hpo.samplers._nsga2._selection import CONSTRAINTS_KEY
-from hpo.trial import FrozenTrial, TrialState
+from hpo.records import CONSTRAINTS_KEY, TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -29,7 +29,7 @@ class NSGAIIAfterTrialStrategy:
         if self._constraints_func is None or state not in (TrialState.COMPLETE, TrialState.PRUNED):
             return
         constraints = check_constraints(self._constraints_func(trial), trial)
-        study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraints)
+        study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
 
 
 def check_constraints(returned: Any, trial: FrozenTrial) -> list[float]:

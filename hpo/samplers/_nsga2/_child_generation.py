@@ -124,7 +124,7 @@ class NSGAIIChildGenerationStrategy:
 
     def _select_parents(self, study: Study, population: list[FrozenTrial]) -> list[FrozenTrial]:
         """``n_parents`` distinct parents, each the winner of a crowded binary tournament."""
-        key = (id(study._storage), study._study_id, tuple(t._trial_id for t in population))
+        key = (id(study.storage), study.study_id, tuple(t.trial_id for t in population))
         if self._comparison is None or self._comparison[0] != key:
             self._comparison = (key, crowded_comparison(population, study.directions))
         comparison = self._comparison[1]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo import specs
+from hpo.specs import record_init_args
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -18,7 +18,7 @@ class BaseMutation(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        specs.record_init_args(cls)  # lets a mutation travel inside a sampler's JSON spec
+        record_init_args(cls)  # lets a mutation travel inside a sampler's JSON spec
 
     def __str__(self) -> str:
         return type(self).__name__

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo import specs
 from hpo.distributions import BaseDistribution
+from hpo.records import TrialState
 from hpo.samplers._base import BaseSampler
 from hpo.samplers._nsga2._after_trial import ConstraintsFunc, NSGAIIAfterTrialStrategy
 from hpo.samplers._nsga2._child_generation import NSGAIIChildGenerationStrategy
@@ -20,7 +20,8 @@ from hpo.samplers._nsga2._mutation import BaseMutation
 from hpo.samplers._nsga2._selection import NSGAIIElitePopulationSelectionStrategy
 from hpo.samplers._random import RandomSampler
 from hpo.search_space import IntersectionSearchSpace
-from hpo.trial import FrozenTrial, TrialState
+from hpo.specs import import_path
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -161,7 +162,7 @@ class NSGAIISampler(BaseSampler):
 
     # --- generations -------------------------------------------------------------------------
     def _cache(self, study: Study) -> _StudyCache:
-        return self._caches.setdefault((id(study._storage), study._study_id, study.study_name), _StudyCache())
+        return self._caches.setdefault((id(study.storage), study.study_id, study.study_name), _StudyCache())
 
     def _trial_generation(self, study: Study, trial: FrozenTrial) -> int:
         """The trial's generation: the latest one, or the next once the latest has a full population."""
@@ -176,7 +177,7 @@ class NSGAIISampler(BaseSampler):
                     cache.sizes[t.system_attrs[_GENERATION_KEY]] += 1
         latest = max(cache.sizes, default=0)
         generation = latest + 1 if cache.sizes[latest] >= self._population_size else latest
-        study._storage.set_trial_system_attr(trial._trial_id, _GENERATION_KEY, generation)
+        study.storage.set_trial_system_attr(trial.trial_id, _GENERATION_KEY, generation)
         return generation
 
     def _population(self, study: Study, generation: int) -> list[FrozenTrial]:
@@ -193,14 +194,14 @@ class NSGAIISampler(BaseSampler):
         cache = self._cache(study)
         if generation not in cache.parents:
             key = f"{_PARENTS_KEY_PREFIX}{generation}"
-            stored_ids = study._storage.get_study_system_attrs(study._study_id).get(key)
+            stored_ids = study.storage.get_study_system_attrs(study.study_id).get(key)
             if stored_ids is not None:
                 ids = set(stored_ids)
-                parents = [t for t in study.get_trials(deepcopy=False) if t._trial_id in ids]
+                parents = [t for t in study.get_trials(deepcopy=False) if t.trial_id in ids]
             else:
                 previous = self._population(study, generation - 1) + self._parent_population(study, generation - 1)
                 parents = sorted(self._elite_selection(study, previous), key=lambda t: t.number)
-                study._storage.set_study_system_attr(study._study_id, key, [t._trial_id for t in parents])
+                study.storage.set_study_system_attr(study.study_id, key, [t.trial_id for t in parents])
             cache.parents[generation] = parents
         return cache.parents[generation]
 
@@ -218,7 +219,7 @@ class _StudyCache:
 def _resolve(name: str, value: Callable[..., Any] | str | None) -> Any:
     """A callable argument, imported when given as ``"module:function"``."""
     if isinstance(value, str):
-        value = specs.import_path(value)
+        value = import_path(value)
     if value is not None and not callable(value):
         raise TypeError(f"{name} must be a function or a 'module:function' string, got {value!r}.")
     return value

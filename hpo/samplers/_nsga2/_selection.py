@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo.study._multi_objective import is_pareto_front
-from hpo.study._study import CONSTRAINTS_KEY
-from hpo.study._study_direction import StudyDirection
+from hpo.multi_objective import is_pareto_front
+from hpo.records import CONSTRAINTS_KEY, StudyDirection
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:

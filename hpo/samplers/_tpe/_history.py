@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo.distributions import BaseDistribution
+from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
 from hpo.samplers._tpe._split import below_mask
-from hpo.study._study import CONSTRAINTS_KEY
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
@@ -50,8 +49,8 @@ class TrialHistory:
     def sync(self, study: Study) -> list[FrozenTrial]:
         """Read the trials finished since the last call; return the RUNNING trials."""
         directions = study.directions
-        if self._storage is not study._storage or self._study_key != (study._study_id, len(directions)):
-            self._storage, self._study_key = study._storage, (study._study_id, len(directions))
+        if self._storage is not study.storage or self._study_key != (study.study_id, len(directions)):
+            self._storage, self._study_key = study.storage, (study.study_id, len(directions))
             self._reset(len(directions))
         signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
         trials = study.get_trials(deepcopy=False)

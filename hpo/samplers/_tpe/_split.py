@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hpo.records import TrialState
 from hpo.samplers._tpe._hssp import pareto_mask, select_by_hypervolume
-from hpo.trial import TrialState
 
 
 def below_mask(

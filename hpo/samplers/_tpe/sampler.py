@@ -9,19 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo import logging
 from hpo.distributions import BaseDistribution
+from hpo.logging import get_logger
+from hpo.records import CONSTRAINTS_KEY, TrialState
 from hpo.samplers._base import BaseSampler
 from hpo.samplers._random import sample_uniform
-from hpo.samplers._tpe._history import CONSTRAINTS_KEY, TrialHistory
+from hpo.samplers._tpe._history import TrialHistory
 from hpo.samplers._tpe.parzen_estimator import ParzenEstimator, ParzenEstimatorParameters
 from hpo.specs import import_path
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 RELATIVE_PARAMS_KEY = "tpe:relative_params"
 _MAX_CANDIDATES, _MIN_CANDIDATES = 256, 24  # the default number of EI candidates...
@@ -212,7 +213,7 @@ class TPESampler(BaseSampler):
                     params.update(self._sample(study, subspace, liars))
         if params and liars is not None:
             # Let the other workers' constant liar see these values before the objective suggests them.
-            study._storage.set_trial_system_attr(trial._trial_id, RELATIVE_PARAMS_KEY, params)
+            study.storage.set_trial_system_attr(trial.trial_id, RELATIVE_PARAMS_KEY, params)
         return params
 
     def sample_independent(
@@ -232,7 +233,7 @@ class TPESampler(BaseSampler):
         if self._constraints_func is None or state not in (TrialState.COMPLETE, TrialState.PRUNED):
             return
         constraints = _checked_constraints(self._constraints_func(trial))
-        study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraints)
+        study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
 
     # --- TPE --------------------------------------------------------------------------------------
     def _is_multivariate(self, study: Study) -> bool:

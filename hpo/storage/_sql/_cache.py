@@ -31,7 +31,7 @@ class StudyTrialCache:
     def merge(self, fetched: list[FrozenTrial]) -> None:
         """Add or update the trials just read; ``fetched`` is sorted by number."""
         for trial in fetched:
-            trial_id = trial._trial_id
+            trial_id = trial.trial_id
             known = self.trials.get(trial_id)
             if known is not None and known.state.is_finished():
                 continue

@@ -23,13 +23,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from hpo import logging
 from hpo.exceptions import StorageInternalError
+from hpo.logging import get_logger
 from hpo.storage._sql._url import is_sqlite_memory, mask_password, parse_url
 
 T = TypeVar("T")
 
-_logger = logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ATTEMPTS = 6

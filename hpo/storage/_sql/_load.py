@@ -31,6 +31,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Select
 from sqlalchemy.types import TypeEngine
 
 from hpo.distributions import BaseDistribution, json_to_distribution
+from hpo.records import TrialState
 from hpo.storage._sql._models import DATETIME, ValueType, decode_value
 from hpo.storage._sql._statements import (
     INTERMEDIATE_VALUES,
@@ -41,7 +42,7 @@ from hpo.storage._sql._statements import (
     TRIALS,
     VALUES,
 )
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 _STUDY, _TRIAL, _PARAM, _VALUE, _INTERMEDIATE, _USER_ATTR, _SYSTEM_ATTR = range(7)
 

@@ -15,8 +15,7 @@ from sqlalchemy import DateTime, Double, Enum, ForeignKey, Integer, MetaData, St
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import TrialState
+from hpo.records import StudyDirection, TrialState
 
 MAX_NAME_LENGTH = 512
 """Longest study name, parameter name or attribute key."""

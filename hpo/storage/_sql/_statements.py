@@ -14,6 +14,7 @@ from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, inser
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+from hpo.records import TrialState
 from hpo.storage._sql._models import (
     BaseModel,
     StudyDirectionModel,
@@ -28,7 +29,6 @@ from hpo.storage._sql._models import (
     TrialValueModel,
     ValueType,
 )
-from hpo.trial import TrialState
 
 
 def _table(model: type[BaseModel]) -> Table:
@@ -129,7 +129,7 @@ BEST_TRIAL_MAXIMIZE = _best_trial(maximize=True)
 
 
 @functools.cache
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
     """Insert a row, or update the row with the same ``keys`` (a unique constraint): all its other columns."""
     others = [c.name for c in table.columns if c.name not in keys and not c.primary_key]

@@ -26,6 +26,7 @@ from hpo.exceptions import (
     TrialNotFoundError,
     UpdateFinishedTrialError,
 )
+from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storage._base import BaseStorage
 from hpo.storage._in_memory import DEFAULT_STUDY_NAME_PREFIX, _unknown_study_message
 from hpo.storage._sql import _statements as sql
@@ -34,9 +35,7 @@ from hpo.storage._sql._database import Database
 from hpo.storage._sql._load import load_study_trials, load_trial
 from hpo.storage._sql._migrate import prepare_schema
 from hpo.storage._sql._models import MAX_NAME_LENGTH, encode_value
-from hpo.study._frozen import FrozenStudy
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
+from hpo.trial import FrozenTrial
 
 
 class RDBStorage(BaseStorage):

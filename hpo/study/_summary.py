@@ -1,4 +1,4 @@
-"""Read-only descriptions of studies, as listed by storages and ``get_all_study_summaries``."""
+"""``StudySummary``: a study as ``get_all_study_summaries`` lists it."""
 
 from __future__ import annotations
 
@@ -6,25 +6,8 @@ import dataclasses
 import datetime
 from typing import Any
 
-from hpo.study._study_direction import StudyDirection
+from hpo.records import StudyDirection
 from hpo.trial import FrozenTrial
-
-
-@dataclasses.dataclass
-class FrozenStudy:
-    """A study's name, directions and attributes."""
-
-    study_name: str
-    directions: list[StudyDirection]
-    user_attrs: dict[str, Any]
-    system_attrs: dict[str, Any]
-    study_id: int
-
-    @property
-    def direction(self) -> StudyDirection:
-        if len(self.directions) > 1:
-            raise RuntimeError("This study has several directions; use `directions` instead.")
-        return self.directions[0]
 
 
 @dataclasses.dataclass

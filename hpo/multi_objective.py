@@ -1,13 +1,18 @@
-"""Pareto fronts of multi-objective studies."""
+"""Pareto fronts of multi-objective studies, for studies and samplers alike."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial
+from hpo.records import StudyDirection
+
+if TYPE_CHECKING:
+    from hpo.trial import FrozenTrial
+
+__all__ = ["is_pareto_front", "pareto_front_trials"]
 
 
 def pareto_front_trials(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> list[FrozenTrial]:
