@@ -5,8 +5,8 @@ Moving from Optuna means changing the import: ``import hpo as optuna``.
 
 from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, study, trial
 from hpo.exceptions import TrialPruned
-from hpo.objectives import objective
-from hpo.submit import StudyHandle, submit_study
+from hpo.distributed.client import StudyHandle, get_study_handle, submit_study
+from hpo.distributed.objectives import objective
 from hpo.study import (
     Study,
     copy_study,
@@ -36,6 +36,7 @@ __all__ = [
     "exceptions",
     "get_all_study_names",
     "get_all_study_summaries",
+    "get_study_handle",
     "load_study",
     "logging",
     "objective",

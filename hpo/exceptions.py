@@ -43,3 +43,35 @@ class StorageURLError(HpoError, ValueError):
 
 class StorageVersionError(HpoError):
     """The database schema is older or newer than this version of hpo expects."""
+
+
+class ImportTargetError(HpoError, ValueError):
+    """A string naming user code (``package.module:Name``, ``file.py:Name``) cannot be imported."""
+
+
+class SpecError(HpoError, ValueError):
+    """A sampler or pruner cannot be turned into a JSON spec, or a spec into an object."""
+
+
+class WireError(HpoError, ValueError):
+    """A message from Redis is not valid JSON of the expected shape."""
+
+
+class ObjectiveNotAllowedError(HpoError):
+    """A worker was asked to run an objective outside its allowed modules, or an unknown one."""
+
+
+class CoordinatorUnavailableError(HpoError):
+    """No coordinator answers on the broker, or it did not answer in time."""
+
+
+class StudyFailedError(HpoError):
+    """The coordinator ended a submitted study with an error."""
+
+
+class ConfigError(HpoError, ValueError):
+    """A setting (``HPO_*`` variable or config file) has a value hpo cannot use."""
+
+
+class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
+    """``HPO_CONFIG_FILE`` names a file that does not exist."""

@@ -9,15 +9,15 @@ for built-in and user-defined classes alike. Inside ``kwargs`` a function travel
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 from typing import Any
 
+from hpo.exceptions import ImportTargetError, SpecError
+from hpo.importing import import_object
+
+__all__ = ["SpecError", "from_spec", "import_path", "path_of", "record_init_args", "to_spec"]
+
 _ARGS_ATTR = "_spec_kwargs"
-
-
-class SpecError(ValueError):
-    """An object cannot be turned into a spec, or a spec into an object."""
 
 
 def record_init_args(cls: type) -> None:
@@ -48,20 +48,10 @@ def record_init_args(cls: type) -> None:
 
 def import_path(path: str) -> Any:
     """Import ``"package.module:Name"`` (or ``"package.module.Name"``) and return the object."""
-    module_name, sep, attr = path.partition(":")
-    if not sep:
-        module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise SpecError(f"{path!r} is not an import path; use 'package.module:Name'.")
     try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as e:
-        raise SpecError(f"Cannot import module {module_name!r} for {path!r}: {e}.") from e
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise SpecError(f"Module {module_name!r} has no attribute {attr!r} (from {path!r}).")
-        obj = getattr(obj, part)
-    return obj
+        return import_object(path, dotted=True)
+    except ImportTargetError as e:
+        raise SpecError(f"Cannot import {path!r}: {e}") from None
 
 
 def path_of(obj: Any) -> str:

@@ -6,7 +6,9 @@ tables, emptied before the test (creating tables on PostgreSQL is slow), or, whe
 ``empty=True`` or for a second database, one of its own, dropped afterwards. Without the variable
 they are skipped, unless ``HPO_TEST_REQUIRE_POSTGRES=1``, which makes them fail.
 
-Tests marked ``slow`` run only when asked for with ``-m slow``.
+Tests marked ``slow`` run only when asked for with ``-m slow`` (``-m 'slow or not slow'`` runs all,
+as CI does); tests under ``tests/distributed`` are marked ``distributed`` (``-m 'not distributed'``
+leaves out every test that starts Redis, a coordinator or workers).
 
 Use ``storage`` (a ``BaseStorage`` on each backend) or ``storage_url`` (a URL, None for memory) in
 a test to run it on every backend; ``storage_url_factory(backend)`` makes more fresh databases.
@@ -35,8 +37,15 @@ REQUIRE_POSTGRES_ENV = "HPO_TEST_REQUIRE_POSTGRES"
 StorageURLFactory = Callable[..., "str | None"]
 
 
+DISTRIBUTED_TESTS = Path(__file__).parent / "distributed"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip tests marked ``slow`` unless a ``-m`` expression was given (e.g. ``-m slow``)."""
+    """Mark every test under ``tests/distributed`` ``distributed``; skip tests marked ``slow``
+    unless a ``-m`` expression was given (e.g. ``-m slow``, or ``-m 'not distributed'``)."""
+    for item in items:
+        if DISTRIBUTED_TESTS in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.distributed)
     if config.option.markexpr:
         return
     skip = pytest.mark.skip(reason="slow test: run it with -m slow (or -m 'slow or not slow' for all)")

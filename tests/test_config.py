@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from hpo.config import DEFAULT_BROKER_URL, Settings
+from hpo.distributed.config import DEFAULT_BROKER_URL, Settings
 
 
 def test_environment_wins_over_the_file(tmp_path: pathlib.Path) -> None:

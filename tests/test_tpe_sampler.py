@@ -58,7 +58,7 @@ def fixed_gamma(n: int) -> int:
         ({"group": True, "multivariate": False}, "group"),
         ({"gamma": 3}, "gamma"),
         ({"weights": "no_colon_or_dot"}, "import path"),
-        ({"constraints_func": "math:no_such_function"}, "no attribute"),
+        ({"constraints_func": "math:no_such_function"}, "has no .no_such_function."),
     ],
 )
 def test_bad_options_name_the_problem(kwargs: dict[str, Any], message: str) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hpo import wire
+from hpo.distributed import wire
 
 REPORT = wire.Report(study_id=1, trial_id=2, attempt=0, token="t", used_params={}, user_attrs={"k": [1]}, seq=3,
                      step=4, value=0.5)

@@ -15,9 +15,9 @@ import uuid
 
 import redis
 
-from hpo._redis_round import Round, stream_entries
-from hpo.config import Settings
-from hpo.workers._app import create_app
+from hpo.distributed.redis_round import Round, stream_entries
+from hpo.distributed.config import Settings
+from hpo.distributed.celery_app import create_app
 
 TASK_NAME = "hpo.bench.floor"
 COUNTER_KEY = "hpo:bench:floor-count"

@@ -28,7 +28,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import hpo  # noqa: E402
-from hpo.local_stack import EmbeddedRedis, LocalStack  # noqa: E402
+from hpo.distributed.local_stack import EmbeddedRedis, LocalStack  # noqa: E402
 from hpo_bench_objectives import LATENCY_STEPS, SlowSampler, percentiles  # noqa: E402
 
 hpo.logging.set_verbosity(hpo.logging.WARNING)
@@ -148,7 +148,7 @@ def celery_floor(n_tasks: int, round_trips: int, tmp: pathlib.Path) -> dict[str,
             if time.monotonic() > deadline or worker.poll() is not None:
                 raise RuntimeError(f"the floor worker did not start; see {tmp / 'floor-worker.log'}")
             time.sleep(0.05)
-        payload = hpo.wire.TrialTask(study_id=1, study_name="floor", trial_id=1, number=1, attempt=0, token="0" * 32,
+        payload = hpo.distributed.wire.TrialTask(study_id=1, study_name="floor", trial_id=1, number=1, attempt=0, token="0" * 32,
                                      objective="m:f", n_objectives=1, params={}, reply_timeout_s=120.0,
                                      heartbeat_timeout_s=30.0).to_dict()
         for i in range(n_tasks):

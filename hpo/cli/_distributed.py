@@ -12,8 +12,8 @@ import hpo
 from hpo.cli._components import make_pruner, make_sampler
 from hpo.cli._load import worker_target
 from hpo.cli._output import echo_object, format_option
-from hpo.local_stack import LocalStack
-from hpo.submit import get_study_handle
+from hpo.distributed.local_stack import LocalStack
+from hpo.distributed.client import get_study_handle
 
 BROKER_ENV = "HPO_BROKER_URL"
 DEFAULT_LOCAL_STORAGE = "sqlite:///hpo.db"

@@ -9,7 +9,7 @@ import sys
 
 from typing import TYPE_CHECKING, Any
 
-from hpo.config import Settings
+from hpo.distributed.config import Settings
 
 if TYPE_CHECKING:
     from hpo.coordinator._coordinator import Coordinator

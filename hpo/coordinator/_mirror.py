@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 from collections.abc import Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution
-from hpo.samplers import BaseSampler
-from hpo.storage import InMemoryStorage, get_storage
-from hpo.study._frozen import FrozenStudy
-from hpo.study._study_direction import StudyDirection
-from hpo.trial import FrozenTrial, TrialState
 from hpo.coordinator._sampler_process import SAMPLER_WRITES, SamplerProcess, Write
 from hpo.coordinator._writer import SqlWriter
+from hpo.storage import InMemoryStorage, get_storage
+from hpo.study import FrozenStudy, StudyDirection
+from hpo.trial import FrozenTrial, TrialState
+
+
+#: How many sampler processes wait, started, for the next studies.
+_SPARES = 2
 
 
 class MirroredStorage(InMemoryStorage):
@@ -30,7 +33,9 @@ class MirroredStorage(InMemoryStorage):
         self.backend = get_storage(storage_url)
         self.writer = SqlWriter(storage_url)
         self._samplers: dict[int, SamplerProcess] = {}
-        self._spare = SamplerProcess()
+        # Sampler processes started ahead (each imports for about a second), so that studies
+        # submitted back to back each find one ready.
+        self._spares = collections.deque(SamplerProcess() for _ in range(_SPARES))
 
     def host(self, study_name: str) -> int:
         """Load a study and all its trials from SQL into memory; return its id."""
@@ -54,7 +59,7 @@ class MirroredStorage(InMemoryStorage):
         return self.writer.flush(timeout)
 
     def close(self) -> None:
-        for process in [*self._samplers.values(), self._spare]:
+        for process in [*self._samplers.values(), *self._spares]:
             self.stop_sampler(process)
         self.writer.close()
         self.backend.close()
@@ -95,10 +100,22 @@ class MirroredStorage(InMemoryStorage):
         super().delete_study(study_id)
 
     # --- the studies' samplers ----------------------------------------------------------------
-    def start_sampler(self, study_id: int, spec: dict[str, Any] | None, sampler: BaseSampler) -> SamplerProcess:
-        """Run the study's sampler (built from ``spec``; ``sampler`` is the same, built here) in a process
-        of its own, on a replica of the study that every later write to it reaches."""
-        spare = SamplerProcess()  # for the next study: it imports while this one samples
+    def build_sampler(self, spec: dict[str, Any] | None, n_objectives: int) -> SamplerProcess:
+        """A sampler process that built the sampler of ``spec`` (None: the default); raises what
+        building it raised, e.g. :class:`~hpo.exceptions.SpecError`, and then keeps no process."""
+        with self._lock:
+            process = self._spares.popleft()
+            self._spares.append(SamplerProcess())  # imports while this one builds
+        try:
+            process.build(spec, n_objectives)
+        except BaseException:
+            process.close()
+            raise
+        return process
+
+    def start_sampler(self, study_id: int, process: SamplerProcess) -> SamplerProcess:
+        """Run the sampler ``process`` built for the study, on a replica of the study that every
+        later write to it reaches; the process is the study's sampler here."""
         with self._lock:
             frozen = FrozenStudy(
                 study_name=self.get_study_name_from_id(study_id), directions=self.get_study_directions(study_id),
@@ -106,9 +123,8 @@ class MirroredStorage(InMemoryStorage):
                 study_id=study_id,
             )
             trials = self.get_all_trials(study_id, deepcopy=False)
-            process, self._spare = self._spare, spare  # the spare has imported already
             self._samplers[study_id] = process
-        process.host(spec, sampler, frozen, trials, self.apply_sampler_writes)  # out of the lock: a big study takes a while
+        process.host(frozen, trials, self.apply_sampler_writes)  # out of the lock: a big study takes a while
         return process
 
     def stop_sampler(self, process: SamplerProcess) -> None:

@@ -8,7 +8,7 @@ runs in a process of its own, on a core of its own when one is free:
   order applied to its memory; they travel with the next request, so the replica holds exactly
   what the coordinator's memory held when the request was made;
 - the study lane calls :class:`SamplerProcess` as it calls any sampler (``Study.ask``, ``tell``,
-  ``Trial._suggest``): ``before_trial`` fetches the trial's relative search space and parameters
+  ``Trial.suggest``): ``before_trial`` fetches the trial's relative search space and parameters
   in one round trip, which ``infer_relative_search_space`` and ``sample_relative`` then return;
   ``sample_independent`` and ``after_trial`` are one round trip each;
 - what the sampler writes to the storage (system attributes, e.g. TPE's relative parameters or
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 from hpo import specs
 from hpo.coordinator._child import become_child, next_request
 from hpo.distributions import BaseDistribution
-from hpo.exceptions import HpoError
+from hpo.exceptions import HpoError, SpecError
 from hpo.samplers import BaseSampler
 from hpo.storage import InMemoryStorage
-from hpo.study._frozen import FrozenStudy
+from hpo.study import FrozenStudy
 from hpo.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -57,7 +57,9 @@ class SamplerProcess(BaseSampler):
     """Stands in, in the coordinator, for a sampler computing in a child process.
 
     The process starts (and imports what samplers need, about a second) as soon as the object is
-    made, so a coordinator keeps one spare ready; :meth:`host` then gives it a study.
+    made, so a coordinator keeps one spare ready; :meth:`build` then has it build the study's
+    sampler from its JSON spec (the only place a hosted sampler is built), and :meth:`host` gives
+    it the study.
     """
 
     def __init__(self) -> None:
@@ -77,16 +79,29 @@ class SamplerProcess(BaseSampler):
     def __repr__(self) -> str:
         return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
 
-    def host(self, spec: dict[str, Any] | None, sampler: BaseSampler, study: FrozenStudy,
-             trials: list[FrozenTrial], apply: Callable[[list[Write]], None]) -> None:
-        """Sample for ``study`` (whose trials are ``trials`` until fed more) with the sampler of ``spec``;
-        ``apply`` takes what it writes. ``sampler`` is the coordinator's own instance of the same spec:
-        never called, only asked which hooks its class overrides (one it does not costs no round trip)."""
+    def build(self, spec: dict[str, Any] | None, n_objectives: int) -> None:
+        """Build the sampler of ``spec`` (None: the default for ``n_objectives``) in the process;
+        raise what building it raised (e.g. :class:`~hpo.exceptions.SpecError`)."""
+        with self._call_lock:
+            try:
+                self._connection.send((spec, n_objectives))
+                ok, answer = self._connection.recv()
+            except (EOFError, OSError) as e:
+                raise SamplerProcessError(
+                    f"A sampler process exited (code {self._process.exitcode}) while building a sampler; "
+                    "see the coordinator's log."
+                ) from e
+        if not ok:
+            raise answer
+        self._has_after_trial = answer  # a hook the class does not override costs no round trip
+
+    def host(self, study: FrozenStudy, trials: list[FrozenTrial], apply: Callable[[list[Write]], None]) -> None:
+        """Sample for ``study`` (whose trials are ``trials`` until fed more) with the sampler built;
+        ``apply`` takes what it writes."""
         self._name = study.study_name
         self._apply = apply
-        self._has_after_trial = type(sampler).after_trial is not BaseSampler.after_trial
         with self._call_lock:
-            self._connection.send((spec, study, trials))
+            self._connection.send((study, trials))
 
     def feed(self, method: str, args: tuple[Any, ...]) -> None:
         """A write to the study, to apply to the replica before the next request (any thread)."""
@@ -106,29 +121,29 @@ class SamplerProcess(BaseSampler):
 
     # --- the sampler interface ----------------------------------------------------------------
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._relative[trial._trial_id] = self._call("start", trial._trial_id)
+        self._relative[trial.trial_id] = self._call("start", trial.trial_id)
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        if trial._trial_id not in self._relative:  # a trial that did not start through Study.ask
+        if trial.trial_id not in self._relative:  # a trial that did not start through Study.ask
             self.before_trial(study, trial)
-        return self._relative[trial._trial_id][0]
+        return self._relative[trial.trial_id][0]
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        return self._relative.pop(trial._trial_id, ({}, {}))[1]
+        return self._relative.pop(trial.trial_id, ({}, {}))[1]
 
     def sample_independent(
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
-        return self._call("independent", trial._trial_id, param_name, param_distribution)
+        return self._call("independent", trial.trial_id, param_name, param_distribution)
 
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
-        self._relative.pop(trial._trial_id, None)
+        self._relative.pop(trial.trial_id, None)
         if self._has_after_trial:
-            self._call("after", trial._trial_id, state, None if values is None else list(values))
+            self._call("after", trial.trial_id, state, None if values is None else list(values))
 
     # --- requests -----------------------------------------------------------------------------
     def _call(self, op: str, *args: Any) -> Any:
@@ -177,40 +192,60 @@ for _name in SAMPLER_WRITES:
 def _start(study: Study, trial_id: int) -> tuple[dict[str, BaseDistribution], dict[str, Any]]:
     sampler = study.sampler
     if type(sampler).before_trial is not BaseSampler.before_trial:
-        sampler.before_trial(study, study._storage.get_trial(trial_id))
-    trial = study._storage.get_trial(trial_id)
+        sampler.before_trial(study, study.storage.get_trial(trial_id))
+    trial = study.storage.get_trial(trial_id)
     space = sampler.infer_relative_search_space(study, trial)
     return space, sampler.sample_relative(study, trial, space)
 
 
 def _independent(study: Study, trial_id: int, name: str, distribution: BaseDistribution) -> Any:
-    return study.sampler.sample_independent(study, study._storage.get_trial(trial_id), name, distribution)
+    return study.sampler.sample_independent(study, study.storage.get_trial(trial_id), name, distribution)
 
 
 def _after(study: Study, trial_id: int, state: TrialState, values: list[float] | None) -> None:
-    study.sampler.after_trial(study, study._storage.get_trial(trial_id), state, values)
+    study.sampler.after_trial(study, study.storage.get_trial(trial_id), state, values)
 
 
 _OPS: dict[str, Callable[..., Any]] = {"start": _start, "independent": _independent, "after": _after}
 
 
+def _build(spec: dict[str, Any] | None, n_objectives: int) -> BaseSampler:
+    from hpo.samplers import default_sampler
+
+    if spec is None:
+        return default_sampler(n_objectives)
+    sampler = specs.from_spec(spec)
+    if not isinstance(sampler, BaseSampler):
+        raise SpecError(f"{type(sampler).__name__} is not a sampler (a subclass of hpo.samplers.BaseSampler).")
+    return sampler
+
+
 def _serve(connection: Connection) -> None:
-    """The child: import what samplers need, wait for a study, build its replica and sampler, then
-    answer requests until told to stop (or the coordinator is gone)."""
+    """The child: import what samplers need, build the sampler, wait for its study and build its
+    replica, then answer requests until told to stop (or the coordinator is gone)."""
     from hpo.samplers import default_sampler
     from hpo.study import Study
 
     become_child()
     default_sampler()  # imports scipy, before a study waits on it
+    wanted = next_request(connection)
+    if wanted is None:
+        return
+    try:
+        sampler = _build(*wanted)
+    except Exception as e:
+        connection.send((False, _sendable(e)))
+        return
+    connection.send((True, type(sampler).after_trial is not BaseSampler.after_trial))
     hosted = next_request(connection)
     if hosted is None:
         return
-    spec, frozen, trials = hosted
+    frozen, trials = hosted
     storage = _ReplicaStorage()
     storage.adopt_study(frozen)
     for trial in trials:
         storage.adopt_trial(frozen.study_id, trial)
-    study = Study(frozen.study_name, storage, sampler=specs.from_spec(spec) if spec else None)
+    study = Study(frozen.study_name, storage, sampler=sampler)
     while (request := next_request(connection)) is not None:
         fed, op, args = request
         for method, call_args in fed:

@@ -8,7 +8,7 @@ import threading
 
 import redis
 
-from hpo import wire
+from hpo.distributed import wire
 
 _logger = logging.getLogger(__name__)
 

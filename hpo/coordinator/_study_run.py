@@ -5,24 +5,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hpo import wire
-from hpo.distributions import distribution_to_json, json_to_distribution
-from hpo.study import Study
-from hpo.study._tell import tell
-from hpo.trial import Trial, TrialState
+from hpo.coordinator._job import Job, JobStatus, store_job
 from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._sampler_process import SamplerProcess
 from hpo.coordinator._slots import Slots
+from hpo.distributed import wire
+from hpo.distributions import distribution_to_json, json_to_distribution
+from hpo.study import Study
+from hpo.trial import Trial, TrialState
 
 _logger = logging.getLogger(__name__)
 
-JOB_KEY = "hpo:job"
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 ATTEMPT_KEY = "hpo:attempt"
 RELATIVE_KEY = "hpo:relative"
 WORKER_KEY = "hpo:worker"
@@ -40,6 +39,7 @@ class Attempt:
     token: str
     started_by: str | None = None
     started_at: float = 0.0  # time.monotonic() when a worker started it (or when it was adopted)
+    reported: set[int] = dataclasses.field(default_factory=set)  # steps stored (a redelivered report is not)
 
 
 class StudyRun:
@@ -49,10 +49,10 @@ class StudyRun:
     answered by the caller's thread (the coordinator's inbox lane) without touching the sampler.
     """
 
-    def __init__(self, study: Study, job: dict[str, Any], slots: Slots, publish: Publish, reply_timeout_s: float,
-                 heartbeat_timeout_s: float) -> None:
+    def __init__(self, study: Study, mirror: MirroredStorage, job: Job, slots: Slots, publish: Publish,
+                 reply_timeout_s: float, heartbeat_timeout_s: float) -> None:
         self.study = study
-        self._storage = typing.cast(MirroredStorage, study._storage)
+        self._mirror = mirror
         self.job = job
         self._slots = slots
         self._publish = publish
@@ -60,45 +60,38 @@ class StudyRun:
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.attempts: dict[int, Attempt] = {}
         self.lane = SerialLane(f"hpo-study-{study.study_name}")
-        self._n_finished = self._storage.get_n_trials(
-            study._study_id, (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-        ) - job["base_finished"]
+        self._n_finished = mirror.get_n_trials(study.study_id, _FINISHED) - job.base_finished
 
     # --- state --------------------------------------------------------------------------------
     @property
     def _owner(self) -> int:
-        return self.study._study_id
+        return self.study.study_id
 
     @property
     def queue(self) -> str:
-        return self.job["queue"]
+        return self.job.queue
 
     @property
-    def status(self) -> str:
-        return self.job["status"]
+    def status(self) -> JobStatus:
+        return self.job.status
 
     @property
     def n_finished(self) -> int:
         return self._n_finished
 
-    def _set_status(self, status: str, error: str | None = None) -> None:
-        if status != "running":
-            self._slots.withdraw(self.queue, self._owner)
-        self.job = {**self.job, "status": status, "error": error, "ended_at": time.time() if status != "running" else None}
-        self.study.set_system_attr(JOB_KEY, self.job)
-
-    def _deadline_passed(self) -> bool:
-        timeout = self.job.get("timeout_s")
-        return timeout is not None and time.time() >= self.job["submitted_at"] + timeout
+    def _end_job(self, status: JobStatus, error: str | None = None) -> None:
+        self._slots.withdraw(self.queue, self._owner)
+        self.job = self.job.ended(status, error)
+        store_job(self.study, self.job)
 
     def summary(self) -> dict[str, Any]:
-        body = {
+        body: dict[str, Any] = {
             "study_name": self.study.study_name,
             "status": self.status,
-            "n_trials": self.job["n_trials"],
+            "n_trials": self.job.n_trials,
             "n_finished": self._n_finished,
             "n_running": len(self.attempts),
-            "error": self.job.get("error"),
+            "error": self.job.error,
         }
         if len(self.study.directions) == 1:
             try:
@@ -112,14 +105,14 @@ class StudyRun:
         """Stop the lane after the work queued on it, then the sampler's process."""
         sampler = self.study.sampler
         if isinstance(sampler, SamplerProcess):
-            self.lane.submit(lambda: self._storage.stop_sampler(sampler))
+            self.lane.submit(lambda: self._mirror.stop_sampler(sampler))
         self.lane.close(wait)
 
     # --- publishing (study lane) --------------------------------------------------------------
     def top_up(self) -> None:
         """Publish trials while workers have free slots and the budget allows."""
-        while self.status == "running":
-            if self._deadline_passed() or self._n_finished + len(self.attempts) >= self.job["n_trials"]:
+        while self.job.running:
+            if self.job.deadline_passed() or self._n_finished + len(self.attempts) >= self.job.n_trials:
                 self._slots.withdraw(self.queue, self._owner)
                 self._maybe_end()
                 return
@@ -130,7 +123,7 @@ class StudyRun:
             except Exception as e:
                 self._slots.release(self.queue, self._owner)
                 _logger.exception("Could not start a trial of %s.", self.study.study_name)
-                self._set_status("error", f"Could not start a trial: {e!r}")
+                self._end_job("error", f"Could not start a trial: {e!r}")
                 return
 
     def _launch(self) -> None:
@@ -143,23 +136,23 @@ class StudyRun:
         }
         trial.set_system_attr(ATTEMPT_KEY, {"n": 0, "token": token})
         trial.set_system_attr(RELATIVE_KEY, presampled)
-        attempt = self.attempts[trial._trial_id] = Attempt(trial, trial.number, token)
+        attempt = self.attempts[trial.trial_id] = Attempt(trial, trial.number, token)
         # Published at once, before SQL holds the token: a coordinator that restarts without it
         # ends the trial FAIL, and the start handshake then refuses the orphaned task.
         self._send(attempt, presampled)
 
     def _unpublished(self, attempt: Attempt, error: Exception) -> None:
         """Study lane: a trial that could not be published ends FAIL, and so does the job."""
-        if self.attempts.get(attempt.trial._trial_id) is not attempt:
+        if self.attempts.get(attempt.trial.trial_id) is not attempt:
             return
         reason = f"Could not publish the trial: {error!r}"
         self._end_attempt(attempt, TrialState.FAIL, fail_reason=reason)
-        self._set_status("error", reason)
+        self._end_job("error", reason)
 
     def _send(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
         task = wire.TrialTask(
-            study_id=self.study._study_id, study_name=self.study.study_name, trial_id=attempt.trial._trial_id,
-            number=attempt.number, attempt=0, token=attempt.token, objective=self.job["objective"],
+            study_id=self.study.study_id, study_name=self.study.study_name, trial_id=attempt.trial.trial_id,
+            number=attempt.number, attempt=0, token=attempt.token, objective=self.job.objective,
             n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
             heartbeat_timeout_s=self.heartbeat_timeout_s,
         )
@@ -177,16 +170,17 @@ class StudyRun:
             attempt = frozen.system_attrs.get(ATTEMPT_KEY)
             presampled = frozen.system_attrs.get(RELATIVE_KEY, {})
             if not attempt:  # its attempt was never stored: a task published for it is refused at its start
-                tell(self.study, frozen.number, state=TrialState.FAIL,
-                     fail_reason="The coordinator stopped before it stored this trial's attempt; a worker that "
-                                 "got the trial is refused, so it does not count.")
+                self.study.tell(frozen.number, state=TrialState.FAIL,
+                                fail_reason="The coordinator stopped before it stored this trial's attempt; a "
+                                            "worker that got the trial is refused, so it does not count.")
                 self._n_finished += 1
                 continue
             space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}
             params = {name: e["value"] for name, e in presampled.items()}
-            trial = Trial.resume(self.study, frozen._trial_id, space, params)
-            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY), time.monotonic())
-            self.attempts[frozen._trial_id] = adopted
+            trial = Trial.resume(self.study, frozen.trial_id, space, params)
+            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY),
+                              time.monotonic(), set(frozen.intermediate_values))
+            self.attempts[frozen.trial_id] = adopted
             if adopted.started_by is None:
                 adopted.started_by = running_on([adopted.token])[0]  # started after SQL last heard
             if adopted.started_by is None:
@@ -222,8 +216,9 @@ class StudyRun:
         if attempt is None:
             return wire.Reply(seq=message.seq, ok=False, error="This attempt is unknown or no longer current.")
         self._apply_updates(attempt, message)
-        if message.step not in attempt.trial._frozen.intermediate_values:  # else a redelivered report
+        if message.step not in attempt.reported:  # else a redelivered report
             attempt.trial.report(message.value, message.step)
+            attempt.reported.add(message.step)
         prune = self.status == "cancelled" or attempt.trial.should_prune()
         return wire.Reply(seq=message.seq, ok=True, prune=prune)
 
@@ -234,7 +229,7 @@ class StudyRun:
             return wire.Reply(seq=message.seq, ok=False, error="This attempt is unknown or no longer current.")
         try:
             self._apply_updates(attempt, message)
-            value = attempt.trial._suggest(message.name, json_to_distribution(message.distribution))
+            value = attempt.trial.suggest(message.name, json_to_distribution(message.distribution))
         except ValueError as e:
             return wire.Reply(seq=message.seq, ok=False, error=str(e))
         except Exception as e:  # the sampler failed: the objective's suggest raises it
@@ -255,13 +250,13 @@ class StudyRun:
         values = message.values if state != TrialState.FAIL else None
         self._end_attempt(attempt, state, values, message.fail_reason)
         if message.refused:
-            self._set_status("error", message.fail_reason)
+            self._end_job("error", message.fail_reason)
         self.top_up()
         self._maybe_end()
 
     def _apply_updates(self, attempt: Attempt, message: wire.Suggest | wire.Report | wire.Finish) -> None:
         for name, entry in message.used_params.items():
-            attempt.trial._suggest(name, json_to_distribution(entry["distribution"]))
+            attempt.trial.suggest(name, json_to_distribution(entry["distribution"]))
         for key, value in message.user_attrs.items():
             attempt.trial.set_user_attr(key, value)
 
@@ -272,7 +267,7 @@ class StudyRun:
 
     def on_lost(self, attempt: Attempt) -> None:
         """Study lane: the attempt's heartbeat expired: its worker died. End it FAIL and go on."""
-        if self.attempts.get(attempt.trial._trial_id) is not attempt:
+        if self.attempts.get(attempt.trial.trial_id) is not attempt:
             return  # its outcome arrived meanwhile
         _logger.warning("Trial %d of %s: its worker %s stopped sending heartbeats; it ends FAIL.",
                         attempt.number, self.study.study_name, attempt.started_by)
@@ -287,9 +282,9 @@ class StudyRun:
     # --- ending -------------------------------------------------------------------------------
     def cancel(self) -> None:
         """Study lane: publish nothing more; trials not yet started end FAIL, running ones are pruned."""
-        if self.status != "running":
+        if not self.job.running:
             return
-        self._set_status("cancelled")
+        self._end_job("cancelled")
         for attempt in list(self.attempts.values()):
             if attempt.started_by is None:
                 self._end_attempt(attempt, TrialState.FAIL, fail_reason="The study was cancelled.")
@@ -298,13 +293,13 @@ class StudyRun:
         self, attempt: Attempt, state: TrialState, values: list | None = None, fail_reason: str | None = None
     ) -> None:
         """Study lane: tell the trial's outcome, forget the attempt, free its slot, count it finished."""
-        tell(self.study, attempt.trial, values, state, fail_reason=fail_reason)
-        del self.attempts[attempt.trial._trial_id]
+        self.study.tell(attempt.trial, values, state, fail_reason=fail_reason)
+        del self.attempts[attempt.trial.trial_id]
         self._slots.release(self.queue, self._owner)
         self._n_finished += 1
 
     def _maybe_end(self) -> None:
-        if self.status == "running" and not self.attempts and (
-            self._n_finished >= self.job["n_trials"] or self._deadline_passed()
+        if self.job.running and not self.attempts and (
+            self._n_finished >= self.job.n_trials or self.job.deadline_passed()
         ):
-            self._set_status("done")
+            self._end_job("done")

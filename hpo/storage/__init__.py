@@ -5,7 +5,7 @@ from __future__ import annotations
 from hpo.storage._base import BaseStorage
 from hpo.storage._in_memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "get_storage", "upgrade"]
+__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "get_storage", "is_shared_url", "upgrade"]
 
 
 def __getattr__(name: str) -> object:
@@ -30,3 +30,10 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
         f"storage must be a URL string, a BaseStorage or None, got {type(storage).__name__}. "
         "Example: storage='sqlite:///hpo.db'."
     )
+
+
+def is_shared_url(url: str) -> bool:
+    """False for a database private to one process (in-memory SQLite); True for a file or a server."""
+    from hpo.storage._sql._url import is_sqlite_memory, parse_url
+
+    return not is_sqlite_memory(parse_url(url))

@@ -1,6 +1,6 @@
 """The Celery app of hpo: ``celery -A hpo.workers worker -Q cpu`` (or ``-Q gpu``) runs trials.
 
-Configuration comes from the environment (see :mod:`hpo.config`): ``HPO_BROKER_URL``,
+Configuration comes from the environment (see :mod:`hpo.distributed.config`): ``HPO_BROKER_URL``,
 ``HPO_OBJECTIVE_MODULES`` (the only modules whose objectives this worker will import; Celery's
 ``--include`` adds to them), ``HPO_GPUS`` (one device per child process, e.g. ``0,1,2,3``; by
 default the GPUs ``nvidia-smi`` lists on workers consuming a queue named ``gpu``).
@@ -13,9 +13,9 @@ from typing import Any
 from billiard.process import current_process
 from celery import signals
 
-from hpo import wire
-from hpo.config import Settings
-from hpo.workers._app import create_app
+from hpo.distributed import wire
+from hpo.distributed.config import Settings
+from hpo.distributed.celery_app import create_app
 from hpo.workers._gpu import assign_gpu, detect_gpus
 from hpo.workers._heartbeat import Announcer
 from hpo.workers._task import WorkerRuntime
@@ -30,7 +30,7 @@ __all__ = ["app"]
 
 @app.task(name=wire.TASK_NAME, bind=True)
 def run_trial(self: Any, payload: dict[str, Any]) -> str:
-    """Run one trial attempt; the payload is a :class:`hpo.wire.TrialTask` as JSON."""
+    """Run one trial attempt; the payload is a :class:`hpo.distributed.wire.TrialTask` as JSON."""
     return _runtime.run(payload, self.request.hostname or _runtime.hostname)
 
 

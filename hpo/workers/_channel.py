@@ -6,15 +6,12 @@ from typing import Any
 
 import redis
 
-from hpo import wire
-from hpo._redis_round import Round
+from hpo.distributed import wire
+from hpo.distributed.redis_round import Round
+from hpo.exceptions import CoordinatorUnavailableError
 
 
-class CoordinatorUnavailableError(RuntimeError):
-    """The coordinator did not answer in time."""
-
-
-class Channel:
+class AttemptChannel:
     """Sends one attempt's messages in order and waits for the replies that belong to them."""
 
     def __init__(self, line: Round, task: wire.TrialTask) -> None:

@@ -7,16 +7,16 @@ import json
 import warnings
 from typing import Any
 
-from hpo import wire
+from hpo.distributed import wire
 from hpo.distributions import (
     BaseDistribution,
     check_distribution_compatibility,
     distribution_to_json,
     json_to_distribution,
 )
+from hpo.outcome import validate_report
 from hpo.trial import BaseTrial
-from hpo.trial._trial import validate_report
-from hpo.workers._channel import Channel
+from hpo.workers._channel import AttemptChannel
 
 
 class RemoteTrial(BaseTrial):
@@ -29,7 +29,7 @@ class RemoteTrial(BaseTrial):
     message, so they cost no round trip of their own.
     """
 
-    def __init__(self, task: wire.TrialTask, channel: Channel) -> None:
+    def __init__(self, task: wire.TrialTask, channel: AttemptChannel) -> None:
         self._task = task
         self._channel = channel
         self._presampled = {
@@ -55,7 +55,7 @@ class RemoteTrial(BaseTrial):
         else:
             reply = self._channel.request(
                 wire.Suggest(**self._header(), seq=self._channel.next_seq(), name=name,
-                             distribution=distribution_to_json(distribution), **self._take_unsent())
+                             distribution=distribution_to_json(distribution), **self.take_unsent())
             )
             if not reply.ok:
                 raise ValueError(reply.error)
@@ -78,7 +78,7 @@ class RemoteTrial(BaseTrial):
             )
             return
         reply = self._channel.request(
-            wire.Report(**self._header(), seq=self._channel.next_seq(), step=step, value=value, **self._take_unsent())
+            wire.Report(**self._header(), seq=self._channel.next_seq(), step=step, value=value, **self.take_unsent())
         )
         if not reply.ok:
             raise RuntimeError(reply.error)
@@ -130,7 +130,8 @@ class RemoteTrial(BaseTrial):
         task = self._task
         return {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
 
-    def _take_unsent(self) -> dict[str, Any]:
+    def take_unsent(self) -> dict[str, Any]:
+        """The params taken from the task and user attrs not yet sent, as message fields; now counted sent."""
         unsent = {"used_params": self._unsent_params, "user_attrs": self._unsent_attrs}
         self._unsent_params, self._unsent_attrs = {}, {}
         return unsent

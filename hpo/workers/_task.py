@@ -6,19 +6,18 @@ import logging
 import os
 import socket
 import time
-import traceback
 import uuid
 from typing import Any
 
 import redis
 
-from hpo import wire
-from hpo._redis_round import Round
-from hpo.config import Settings
-from hpo.exceptions import TrialPruned
-from hpo.objectives import ObjectiveNotAllowedError, load_objective
-from hpo.study._tell import check_values
-from hpo.workers._channel import Channel
+from hpo.distributed import wire
+from hpo.distributed.config import Settings
+from hpo.distributed.objectives import load_objective
+from hpo.distributed.redis_round import Round
+from hpo.exceptions import ObjectiveNotAllowedError
+from hpo.outcome import run_objective
+from hpo.workers._channel import AttemptChannel
 from hpo.workers._heartbeat import AttemptHeartbeats, beat
 from hpo.workers._remote_trial import RemoteTrial
 
@@ -53,7 +52,7 @@ class WorkerRuntime:
     def run(self, payload: dict[str, Any], worker_name: str) -> str:
         """Run the attempt described by ``payload``; return its final state (or why it was skipped)."""
         task = wire.parse(payload, wire.TrialTask)
-        channel = Channel(self.line, task)
+        channel = AttemptChannel(self.line, task)
         header = {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
         device = f"gpu:{self.device}" if self.device is not None else None
         # The attempt's heartbeat key exists before the coordinator hears of the start: a coordinator
@@ -70,29 +69,30 @@ class WorkerRuntime:
         finally:
             self.heartbeats.untrack(task.token)
 
-    def _run_started(self, task: wire.TrialTask, channel: Channel, header: dict[str, Any], device: str | None) -> str:
+    def _run_started(self, task: wire.TrialTask, channel: AttemptChannel, header: dict[str, Any],
+                     device: str | None) -> str:
         """Run the objective of an attempt this worker may run; send its outcome."""
         began = time.perf_counter()
-        trial: RemoteTrial | None = None
-        state, values, reason, refused = "COMPLETE", None, None, False
+
+        def finish(state: str, values: list[float] | None, fail_reason: str | None, unsent: dict[str, Any],
+                   refused: bool = False) -> str:
+            channel.send(wire.Finish(**header, **unsent, state=state, values=values, fail_reason=fail_reason,
+                                     duration_s=time.perf_counter() - began, refused=refused))
+            return state
+
+        nothing: dict[str, Any] = {"used_params": {}, "user_attrs": {}}
         try:
             objective = load_objective(task.objective, self.allowed_modules)
-            trial = RemoteTrial(task, channel)
-            if device is not None:
-                trial.set_user_attr("device", device)
-            returned = objective(trial)
-            values, reason = check_values(returned, task.n_objectives)
-            if reason is not None:
-                state = "FAIL"
-        except TrialPruned:
-            state = "PRUNED"
         except ObjectiveNotAllowedError as e:
-            state, reason, refused = "FAIL", str(e), True
-        except Exception as e:
-            state, reason = "FAIL", f"{e!r}\n{traceback.format_exc()}"
-        unsent = trial._take_unsent() if trial is not None else {"used_params": {}, "user_attrs": {}}
-        channel.send(
-            wire.Finish(**header, **unsent, state=state, values=values, fail_reason=reason,
-                        duration_s=time.perf_counter() - began, refused=refused)
-        )
+            return finish("FAIL", None, str(e), nothing, refused=True)
+        try:
+            trial = RemoteTrial(task, channel)
+        except Exception as e:  # the task's presampled params are not what a coordinator sends
+            return finish("FAIL", None, f"The trial's task is malformed: {e!r}", nothing)
+        if device is not None:
+            trial.set_user_attr("device", device)
+        outcome = run_objective(objective, trial, task.n_objectives)
+        state = finish(outcome.state.name, outcome.values, outcome.fail_reason, trial.take_unsent())
+        if outcome.error is not None and not isinstance(outcome.error, Exception):
+            raise outcome.error  # KeyboardInterrupt and the like: the outcome is sent, the process stops
         return state

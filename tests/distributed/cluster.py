@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from hpo.local_stack import LocalStack
+from hpo.distributed.local_stack import LocalStack
 
 HERE = pathlib.Path(__file__).parent
 OBJECTIVES = "hpo_test_objectives"

@@ -8,7 +8,7 @@ import pytest
 
 from cluster import make_stack
 
-from hpo.local_stack import LocalStack
+from hpo.distributed.local_stack import LocalStack
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:

@@ -8,7 +8,7 @@ import pathlib
 import subprocess
 import sys
 
-from hpo.local_stack import LocalStack
+from hpo.distributed.local_stack import LocalStack
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,9 @@ import time
 import pytest
 
 import hpo
-from hpo.local_stack import LocalStack
-from hpo.submit import CoordinatorUnavailableError, StudyFailedError, StudyHandle
+from hpo.distributed.local_stack import LocalStack
+from hpo.distributed.client import StudyHandle
+from hpo.exceptions import CoordinatorUnavailableError, StudyFailedError
 from hpo.trial import TrialState
 
 from cluster import make_stack
@@ -129,7 +130,7 @@ def _local_sampler() -> hpo.samplers.BaseSampler:
 
 
 def test_no_coordinator_gives_a_clear_error(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hpo.local_stack import EmbeddedRedis
+    from hpo.distributed.local_stack import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path)
     server.start()

@@ -10,7 +10,7 @@ import urllib.request
 from typing import Any
 
 import hpo
-from hpo.local_stack import LocalStack, free_port
+from hpo.distributed.local_stack import LocalStack, free_port
 
 
 def _get(url: str) -> Any:

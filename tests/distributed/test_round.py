@@ -7,8 +7,8 @@ import pathlib
 import pytest
 import redis
 
-from hpo._redis_round import Round, stream_entries
-from hpo.local_stack import EmbeddedRedis
+from hpo.distributed.redis_round import Round, stream_entries
+from hpo.distributed.local_stack import EmbeddedRedis
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
@@ -63,8 +63,8 @@ def test_a_lane_that_dies_of_a_bug_stops_the_coordinator_process() -> None:
 def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -> None:
     import threading
 
-    from hpo import wire
-    from hpo.workers._channel import Channel
+    from hpo.distributed import wire
+    from hpo.workers._channel import AttemptChannel
 
     server = EmbeddedRedis(tmp_path)
     server.start()
@@ -72,7 +72,7 @@ def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -
         client = redis.Redis.from_url(server.url)
         task = wire.TrialTask(study_id=1, study_name="s", trial_id=1, number=0, attempt=0, token="t" * 32,
                               objective="m:f", n_objectives=1, params={}, reply_timeout_s=10.0, heartbeat_timeout_s=30.0)
-        channel = Channel(Round(redis.Redis.from_url(server.url)), task)
+        channel = AttemptChannel(Round(redis.Redis.from_url(server.url)), task)
         header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": task.token}
 
         def coordinator() -> None:  # answers the report, after a stale reply of an earlier request
@@ -99,8 +99,9 @@ def test_a_reply_may_take_longer_than_the_clients_socket_timeout(tmp_path: pathl
     import threading
     import time
 
-    from hpo import wire
-    from hpo.workers._channel import Channel, CoordinatorUnavailableError
+    from hpo.distributed import wire
+    from hpo.exceptions import CoordinatorUnavailableError
+    from hpo.workers._channel import AttemptChannel
 
     server = EmbeddedRedis(tmp_path)
     server.start()
@@ -117,11 +118,11 @@ def test_a_reply_may_take_longer_than_the_clients_socket_timeout(tmp_path: pathl
         late = threading.Timer(6.5, lambda: client.rpush(wire.reply_key("u" * 32), wire.Reply(seq=0, ok=True).to_json()))
         late.start()
         start = time.monotonic()
-        reply = Channel(Round(client), task(30.0)).request(wire.Start(**header, worker="w", device=None))
+        reply = AttemptChannel(Round(client), task(30.0)).request(wire.Start(**header, worker="w", device=None))
         assert reply.ok and 6.4 < time.monotonic() - start < 20
         assert client.xlen(wire.INBOX) == 1  # sent once: the wait did not break the connection
         with pytest.raises(CoordinatorUnavailableError, match="did not answer within 1 s"):
-            Channel(Round(client), task(1.0)).request(wire.Start(**header, worker="w", device=None))
+            AttemptChannel(Round(client), task(1.0)).request(wire.Start(**header, worker="w", device=None))
     finally:
         server.stop()
 
@@ -130,8 +131,8 @@ def test_a_control_reply_may_take_longer_than_the_clients_socket_timeout(tmp_pat
     """A cancel waits for the study's lane; the client waits its reply timeout, not redis-py's 5 s."""
     import threading
 
-    from hpo import wire
-    from hpo.submit import _ControlClient
+    from hpo.distributed import wire
+    from hpo.distributed.client import _ControlClient
 
     server = EmbeddedRedis(tmp_path)
     server.start()

@@ -13,10 +13,11 @@ import pytest
 
 import hpo
 from hpo import specs
+from hpo.exceptions import SpecError
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._sampler_process import SamplerProcess, SamplerProcessError
 from hpo.samplers import BaseSampler
-from hpo.study._study_direction import StudyDirection
+from hpo.study import StudyDirection
 from hpo.trial import TrialState
 
 from hpo_test_samplers import FailingSampler, x_above_one
@@ -32,7 +33,7 @@ def mirror(tmp_path: pathlib.Path) -> Iterator[MirroredStorage]:
 def _in_process_of_its_own(mirror: MirroredStorage, sampler: BaseSampler, n_objectives: int = 1) -> hpo.Study:
     study_id = mirror.create_new_study([StudyDirection.MINIMIZE] * n_objectives, "replica")
     spec = specs.to_spec(sampler)
-    process = mirror.start_sampler(study_id, spec, specs.from_spec(spec))
+    process = mirror.start_sampler(study_id, mirror.build_sampler(spec, n_objectives))
     return hpo.Study("replica", mirror, sampler=process)
 
 
@@ -125,7 +126,7 @@ def test_writes_before_the_process_started_reach_its_replica(mirror: MirroredSto
     seeded.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=12)
     sampler = hpo.samplers.TPESampler(seed=9, n_startup_trials=10)
     spec = specs.to_spec(sampler)
-    study = hpo.Study("resumed", mirror, sampler=mirror.start_sampler(study_id, spec, specs.from_spec(spec)))
+    study = hpo.Study("resumed", mirror, sampler=mirror.start_sampler(study_id, mirror.build_sampler(spec, 1)))
     local = hpo.create_study(sampler=specs.from_spec(spec))
     for trial in seeded.trials:
         local.add_trial(trial)
@@ -133,3 +134,14 @@ def test_writes_before_the_process_started_reach_its_replica(mirror: MirroredSto
     study.optimize(objective, n_trials=10)
     local.optimize(objective, n_trials=10)
     assert [t.params for t in study.trials] == [t.params for t in local.trials]
+
+
+def test_a_spec_that_does_not_build_is_refused_and_leaves_no_process(mirror: MirroredStorage) -> None:
+    """The sampler is built once, in its process; what building raised reaches the caller."""
+    with pytest.raises(SpecError, match="not a sampler"):
+        mirror.build_sampler({"class": "hpo.pruners:NopPruner", "kwargs": {}}, 1)
+    with pytest.raises(SpecError, match="Cannot build"):
+        mirror.build_sampler({"class": "hpo.samplers:RandomSampler", "kwargs": {"colour": 1}}, 1)
+    study = _in_process_of_its_own(mirror, hpo.samplers.RandomSampler(seed=1))  # the spare still serves
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert len(study.trials) == 2

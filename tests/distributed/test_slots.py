@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from hpo import wire
+from hpo.distributed import wire
 from hpo.coordinator._slots import Slots
-from hpo.local_stack import EmbeddedRedis
+from hpo.distributed.local_stack import EmbeddedRedis
 
 
 @pytest.fixture

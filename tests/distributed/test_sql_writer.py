@@ -11,13 +11,13 @@ import threading
 
 import pytest
 
-from hpo.config import Settings
+from hpo.distributed.config import Settings
 from hpo.coordinator import Coordinator
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributions import FloatDistribution
 from hpo.storage import get_storage
-from hpo.study._study_direction import StudyDirection
+from hpo.study import StudyDirection
 from hpo.trial import TrialState
 
 
@@ -72,7 +72,7 @@ def test_the_writer_outlives_a_ctrl_c_to_the_process_group(tmp_path: pathlib.Pat
         f"""
         import os, signal, time
         from hpo.coordinator._mirror import MirroredStorage
-        from hpo.study._study_direction import StudyDirection
+        from hpo.study import StudyDirection
         storage = MirroredStorage("{url}")
         study_id = storage.create_new_study([StudyDirection.MINIMIZE], "c")
         assert storage.flush(30)

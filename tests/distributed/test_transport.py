@@ -7,11 +7,11 @@ import pathlib
 
 import redis
 
-from hpo import wire
-from hpo.config import Settings
-from hpo.local_stack import EmbeddedRedis
-from hpo.workers._app import create_app
-from hpo.workers._transport import Transport
+from hpo.distributed import wire
+from hpo.distributed.config import Settings
+from hpo.distributed.local_stack import EmbeddedRedis
+from hpo.distributed.celery_app import create_app
+from hpo.distributed.kombu_transport import Transport
 
 
 def test_redis_urls_publish_through_one_client_per_channel(tmp_path: pathlib.Path) -> None:

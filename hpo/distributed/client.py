@@ -10,31 +10,33 @@ from typing import Any
 
 import redis
 
-from hpo import specs, wire
-from hpo._redis_round import Round
-from hpo.config import Settings
-from hpo.exceptions import DuplicatedStudyError, HpoError, StudyNotFoundError
-from hpo.objectives import registered
+from hpo import specs
+from hpo.distributed import wire
+from hpo.distributed.config import Settings
+from hpo.distributed.objectives import registered
+from hpo.distributed.redis_round import Round
+from hpo.exceptions import (
+    CoordinatorUnavailableError,
+    DuplicatedStudyError,
+    HpoError,
+    SpecError,
+    StudyFailedError,
+    StudyNotFoundError,
+)
 from hpo.pruners import BasePruner
 from hpo.samplers import BaseSampler
-from hpo.study import Study, load_study
-from hpo.study._study_direction import StudyDirection
+from hpo.study import Study, StudyDirection, load_study
 
+__all__ = ["StudyHandle", "get_study_handle", "submit_study"]
+
+#: The coordinator's error types a client raises again by name.
 _ERROR_TYPES: dict[str, type[Exception]] = {
     "DuplicatedStudyError": DuplicatedStudyError,
     "ValueError": ValueError,
-    "SpecError": specs.SpecError,
+    "SpecError": SpecError,
     "KeyError": StudyNotFoundError,
     "StudyNotFoundError": StudyNotFoundError,
 }
-
-
-class CoordinatorUnavailableError(HpoError):
-    """No coordinator answers on the broker."""
-
-
-class StudyFailedError(HpoError):
-    """The coordinator ended a submitted study with an error."""
 
 
 class _ControlClient:

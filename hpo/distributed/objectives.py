@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-from hpo.exceptions import HpoError
+from hpo.exceptions import ImportTargetError, ObjectiveNotAllowedError
+from hpo.importing import import_object, module_allowed
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ObjectiveNotAllowedError(HpoError):
-    """A worker was asked to run an objective outside its allowed modules, or an unknown one."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,11 +44,6 @@ def registered(name: str) -> RegisteredObjective | None:
     return _REGISTRY.get(name)
 
 
-def module_allowed(module: str, allowed_modules: Collection[str]) -> bool:
-    """True when ``module`` is one of ``allowed_modules`` or inside one of those packages."""
-    return any(module == m or module.startswith(m + ".") for m in allowed_modules)
-
-
 def load_objective(path: str, allowed_modules: Collection[str]) -> Callable[..., Any]:
     """The function for ``"module:function"`` or a registered name, if its module is allowed."""
     entry = _REGISTRY.get(path)
@@ -73,12 +64,9 @@ def load_objective(path: str, allowed_modules: Collection[str]) -> Callable[...,
             f"--include {module_name}`."
         )
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise ObjectiveNotAllowedError(f"Cannot import objective module {module_name!r} on this worker: {e}.") from e
-    func: Any = module
-    for part in func_name.split("."):
-        func = getattr(func, part, None)
+        func = import_object(path)
+    except ImportTargetError as e:
+        raise ObjectiveNotAllowedError(f"Cannot import objective {path!r} on this worker: {e}") from e
     if not callable(func):
         raise ObjectiveNotAllowedError(f"Module {module_name!r} has no callable {func_name!r}.")
     return func

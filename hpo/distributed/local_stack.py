@@ -19,8 +19,8 @@ from typing import Any
 
 import redis
 
-from hpo import wire
-from hpo.config import stack_state_file
+from hpo.distributed import wire
+from hpo.distributed.config import stack_state_file
 
 
 def redis_server_binary() -> str:

@@ -17,6 +17,8 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
+from hpo.exceptions import ConfigError, ConfigFileNotFoundError
+
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -49,7 +51,7 @@ class Settings:
             storage_url=get("storage_url") or None,
             objective_modules=_split(get("objective_modules")) or (),
             gpus=_split(get("gpus")),
-            reply_timeout_s=float(get("reply_timeout") or 120.0),
+            reply_timeout_s=_positive("reply_timeout", get("reply_timeout") or 120.0),
             heartbeat_timeout_s=_positive("heartbeat_timeout", get("heartbeat_timeout") or 30.0),
         )
 
@@ -60,7 +62,7 @@ def _positive(key: str, value: Any) -> float:
     except (TypeError, ValueError):
         number = -1.0
     if not number > 0:
-        raise ValueError(f"HPO_{key.upper()} must be a number of seconds > 0, got {value!r}.")
+        raise ConfigError(f"HPO_{key.upper()} must be a number of seconds > 0, got {value!r}.")
     return number
 
 
@@ -76,20 +78,20 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
         return {}
     file = pathlib.Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
+        raise ConfigFileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
     text = file.read_text()
     if file.suffix == ".toml":
         try:
             import tomllib
         except ImportError:  # Python 3.10
-            raise ValueError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.") from None
+            raise ConfigError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.") from None
         return tomllib.loads(text)
     try:
         loaded = json.loads(text)
     except ValueError as e:
-        raise ValueError(f"HPO_CONFIG_FILE {path} is not valid JSON (use .toml for TOML): {e}.") from e
+        raise ConfigError(f"HPO_CONFIG_FILE {path} is not valid JSON (use .toml for TOML): {e}.") from e
     if not isinstance(loaded, dict):
-        raise ValueError(f"HPO_CONFIG_FILE {path} must hold a JSON object.")
+        raise ConfigError(f"HPO_CONFIG_FILE {path} must hold a JSON object.")
     return loaded
 
 

@@ -1,4 +1,4 @@
-"""The one explicit Celery app of hpo, configured from :class:`hpo.config.Settings`."""
+"""The one explicit Celery app of hpo, configured from :class:`hpo.distributed.config.Settings`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from celery import Celery
 
-from hpo.config import Settings
-from hpo.workers import _transport
+from hpo.distributed.config import Settings
+from hpo.distributed import kombu_transport
 
 #: Unacknowledged tasks are redelivered by Redis after this long; trials may legitimately run
 #: for days, and duplicate deliveries are refused by the coordinator's start handshake anyway.
@@ -19,7 +19,7 @@ def create_app(settings: Settings) -> Celery:
     app = Celery("hpo", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker_url,
-        broker_transport=_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in _transport.SCHEMES else None,
+        broker_transport=kombu_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in kombu_transport.SCHEMES else None,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         task_serializer="json",

@@ -27,6 +27,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, Union
 
+from hpo.exceptions import WireError
+
 VERSION = 1
 PREFIX = "hpo:"
 INBOX = PREFIX + "inbox"
@@ -52,10 +54,6 @@ def alive_key(token: str) -> str:
 
 def coordinator_key() -> str:
     return PREFIX + "coordinator"
-
-
-class WireError(ValueError):
-    """A message is not valid JSON of the expected shape."""
 
 
 @dataclasses.dataclass

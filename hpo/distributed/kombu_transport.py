@@ -18,10 +18,12 @@ from kombu.utils.objects import cached_property
 
 #: The broker URL schemes this transport serves (others, e.g. Sentinel, keep kombu's own).
 SCHEMES = ("redis", "rediss")
-TRANSPORT = "hpo.workers._transport:Transport"
+TRANSPORT = "hpo.distributed.kombu_transport:Transport"
 
 
-class Channel(kombu_redis.Channel):
+class PublishingChannel(kombu_redis.Channel):
+    """kombu's Redis channel, publishing through one client it keeps."""
+
     @cached_property
     def _publishing_client(self) -> redis.Redis:
         return self._create_client()
@@ -32,4 +34,4 @@ class Channel(kombu_redis.Channel):
 
 
 class Transport(kombu_redis.Transport):
-    Channel = Channel
+    Channel = PublishingChannel
