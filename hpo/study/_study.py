@@ -12,7 +12,9 @@ from hpo.pruners import BasePruner
 from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection
 from hpo.samplers import BaseSampler
 from hpo.storage import BaseStorage, get_storage
-from hpo.study import _dataframe, _optimize, _tell
+from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
+from hpo.study._optimize import CallbackType, ObjectiveFuncType, optimize
+from hpo.study._tell import tell
 from hpo.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -116,10 +118,10 @@ class Study:
         return copy.deepcopy(pareto_front_trials(trials, self._directions))
 
     def trials_dataframe(
-        self, attrs: tuple[str, ...] = _dataframe.DEFAULT_ATTRS, multi_index: bool = False
+        self, attrs: tuple[str, ...] = DEFAULT_ATTRS, multi_index: bool = False
     ) -> pd.DataFrame:
         """The trials as a DataFrame: ``number``, ``value``, ``params_<name>``, ``state`` ..."""
-        return _dataframe.trials_dataframe(self, attrs, multi_index)
+        return trials_dataframe(self, attrs, multi_index)
 
     # --- ask / tell ---------------------------------------------------------------------------
     def ask(self, fixed_distributions: dict[str, BaseDistribution] | None = None) -> Trial:
@@ -147,7 +149,7 @@ class Study:
 
         ``fail_reason`` (with FAIL) is stored in the trial's ``fail_reason`` system attr.
         """
-        return _tell.tell(self, trial, values, state, skip_if_finished, fail_reason=fail_reason)
+        return tell(self, trial, values, state, skip_if_finished, fail_reason=fail_reason)
 
     def _pop_waiting_trial_id(self) -> int | None:
         for trial in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.WAITING,)):
@@ -157,12 +159,12 @@ class Study:
 
     def optimize(
         self,
-        func: _optimize.ObjectiveFuncType,
+        func: ObjectiveFuncType,
         n_trials: int | None = None,
         timeout: float | None = None,
         n_jobs: int = 1,
         catch: Iterable[type[Exception]] | type[Exception] = (),
-        callbacks: Iterable[_optimize.CallbackType] | None = None,
+        callbacks: Iterable[CallbackType] | None = None,
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
     ) -> None:
@@ -172,7 +174,7 @@ class Study:
         With ``n_jobs > 1`` trials run in threads. To share one trial budget among processes, use
         :class:`hpo.study.MaxTrialsCallback`, or ``hpo.submit_study`` for distributed runs.
         """
-        _optimize.optimize(
+        optimize(
             self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial, show_progress_bar
         )
 

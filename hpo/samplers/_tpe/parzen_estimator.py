@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import hpo.samplers._tpe._truncnorm as _truncnorm
 from hpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from hpo.samplers._tpe import _truncnorm
 
 _EPS = 1e-12
 # Below this kernel width (relative to the domain) the expanded square of the matrix product loses

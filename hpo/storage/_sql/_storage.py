@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+import hpo.storage._sql._statements as sql
 from hpo.distributions import (
     BaseDistribution,
     check_distribution_compatibility,
@@ -29,7 +30,6 @@ from hpo.exceptions import (
 from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storage._base import BaseStorage
 from hpo.storage._in_memory import DEFAULT_STUDY_NAME_PREFIX, _unknown_study_message
-from hpo.storage._sql import _statements as sql
 from hpo.storage._sql._cache import StudyTrialCache
 from hpo.storage._sql._database import Database
 from hpo.storage._sql._load import load_study_trials, load_trial
