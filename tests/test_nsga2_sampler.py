@@ -16,8 +16,8 @@ from hpo import specs
 from hpo.distributions import FloatDistribution
 from hpo.multi_objective import pareto_front_trials
 from hpo.samplers import NSGAIISampler, RandomSampler, nsgaii
-from hpo.samplers._nsga2 import NSGAIIChildGenerationStrategy
-from hpo.samplers._nsga2._selection import crowded_comparison, crowding_distance, non_domination_ranks, tournament
+from hpo.samplers.nsgaii._child_generation import NSGAIIChildGenerationStrategy
+from hpo.samplers.nsgaii._selection import crowded_comparison, crowding_distance, non_domination_ranks, tournament
 from hpo.study import StudyDirection
 from hpo.trial import FrozenTrial, TrialState, create_trial
 

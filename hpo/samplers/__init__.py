@@ -18,17 +18,17 @@ if TYPE_CHECKING:
     from hpo.samplers._cmaes import CmaEsSampler
     from hpo.samplers._gp import GPSampler
     from hpo.samplers._grid import GridSampler
-    from hpo.samplers._nsga2 import NSGAIISampler
     from hpo.samplers._partial_fixed import PartialFixedSampler
     from hpo.samplers._qmc import QMCSampler
     from hpo.samplers._tpe import TPESampler
+    from hpo.samplers.nsgaii._sampler import NSGAIISampler
 
 _LAZY = {
     "BruteForceSampler": "hpo.samplers._brute_force",
     "CmaEsSampler": "hpo.samplers._cmaes",
     "GPSampler": "hpo.samplers._gp",
     "GridSampler": "hpo.samplers._grid",
-    "NSGAIISampler": "hpo.samplers._nsga2",
+    "NSGAIISampler": "hpo.samplers.nsgaii._sampler",
     "PartialFixedSampler": "hpo.samplers._partial_fixed",
     "QMCSampler": "hpo.samplers._qmc",
     "TPESampler": "hpo.samplers._tpe",

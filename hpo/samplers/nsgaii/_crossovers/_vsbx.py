@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo.samplers._nsga2._crossovers._base import BaseCrossover
-from hpo.samplers._nsga2._crossovers._sbx import _check_sbx_args, default_eta, mix_children
+from hpo.samplers.nsgaii._crossovers._base import BaseCrossover
+from hpo.samplers.nsgaii._crossovers._sbx import _check_sbx_args, default_eta, mix_children
 
 if TYPE_CHECKING:
     from hpo.study import Study

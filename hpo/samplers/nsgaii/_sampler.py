@@ -13,12 +13,12 @@ import numpy as np
 from hpo.distributions import BaseDistribution
 from hpo.records import TrialState
 from hpo.samplers._base import BaseSampler
-from hpo.samplers._nsga2._after_trial import ConstraintsFunc, NSGAIIAfterTrialStrategy
-from hpo.samplers._nsga2._child_generation import NSGAIIChildGenerationStrategy
-from hpo.samplers._nsga2._crossovers import BaseCrossover, UniformCrossover
-from hpo.samplers._nsga2._mutation import BaseMutation
-from hpo.samplers._nsga2._selection import NSGAIIElitePopulationSelectionStrategy
 from hpo.samplers._random import RandomSampler
+from hpo.samplers.nsgaii._after_trial import ConstraintsFunc, NSGAIIAfterTrialStrategy
+from hpo.samplers.nsgaii._child_generation import NSGAIIChildGenerationStrategy
+from hpo.samplers.nsgaii._crossovers import BaseCrossover, UniformCrossover
+from hpo.samplers.nsgaii._mutation import BaseMutation
+from hpo.samplers.nsgaii._selection import NSGAIIElitePopulationSelectionStrategy
 from hpo.search_space import IntersectionSearchSpace
 from hpo.specs import import_path
 from hpo.trial import FrozenTrial

@@ -1,16 +1,15 @@
-"""Crossovers and mutations for :class:`~hpo.samplers.NSGAIISampler` (``optuna.samplers.nsgaii``)."""
+"""NSGA-II: the crossovers and mutations of :class:`hpo.samplers.NSGAIISampler` (``optuna.samplers.nsgaii``)."""
 
-from hpo.samplers._nsga2 import (
+from hpo.samplers.nsgaii._crossovers import (
     BaseCrossover,
-    BaseMutation,
     BLXAlphaCrossover,
-    PolynomialMutation,
     SBXCrossover,
     SPXCrossover,
     UNDXCrossover,
     UniformCrossover,
     VSBXCrossover,
 )
+from hpo.samplers.nsgaii._mutation import BaseMutation, PolynomialMutation
 
 __all__ = [
     "BLXAlphaCrossover",

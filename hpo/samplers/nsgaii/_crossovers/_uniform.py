@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo.samplers._nsga2._crossovers._base import BaseCrossover
+from hpo.samplers.nsgaii._crossovers._base import BaseCrossover
 
 if TYPE_CHECKING:
     from hpo.study import Study

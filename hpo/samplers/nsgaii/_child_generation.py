@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution
-from hpo.samplers._nsga2._crossovers import BaseCrossover
-from hpo.samplers._nsga2._mutation import BaseMutation
-from hpo.samplers._nsga2._selection import crowded_comparison, tournament
 from hpo.samplers._numerical_transform import NumericalTransform
+from hpo.samplers.nsgaii._crossovers import BaseCrossover
+from hpo.samplers.nsgaii._mutation import BaseMutation
+from hpo.samplers.nsgaii._selection import crowded_comparison, tournament
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
