@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from hpo.samplers._partial_fixed import PartialFixedSampler
     from hpo.samplers._qmc import QMCSampler
     from hpo.samplers._tpe import TPESampler
-    from hpo.samplers.nsgaii._sampler import NSGAIISampler
+    from hpo.samplers.nsgaii import NSGAIISampler
 
 _LAZY = {
     "BruteForceSampler": "hpo.samplers._brute_force",
     "CmaEsSampler": "hpo.samplers._cmaes",
     "GPSampler": "hpo.samplers._gp",
     "GridSampler": "hpo.samplers._grid",
-    "NSGAIISampler": "hpo.samplers.nsgaii._sampler",
+    "NSGAIISampler": "hpo.samplers.nsgaii",
     "PartialFixedSampler": "hpo.samplers._partial_fixed",
     "QMCSampler": "hpo.samplers._qmc",
     "TPESampler": "hpo.samplers._tpe",

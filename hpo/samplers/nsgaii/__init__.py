@@ -1,4 +1,4 @@
-"""NSGA-II: the crossovers and mutations of :class:`hpo.samplers.NSGAIISampler` (``optuna.samplers.nsgaii``)."""
+"""NSGA-II: :class:`NSGAIISampler` (also ``hpo.samplers.NSGAIISampler``), its crossovers and mutations."""
 
 from hpo.samplers.nsgaii._crossovers import (
     BaseCrossover,
@@ -10,11 +10,13 @@ from hpo.samplers.nsgaii._crossovers import (
     VSBXCrossover,
 )
 from hpo.samplers.nsgaii._mutation import BaseMutation, PolynomialMutation
+from hpo.samplers.nsgaii._sampler import NSGAIISampler
 
 __all__ = [
     "BLXAlphaCrossover",
     "BaseCrossover",
     "BaseMutation",
+    "NSGAIISampler",
     "PolynomialMutation",
     "SBXCrossover",
     "SPXCrossover",
