@@ -14,7 +14,7 @@ import numpy as np
 from hpo.distributions import BaseDistribution, FloatDistribution, IntDistribution
 from hpo.logging import get_logger
 from hpo.records import StudyDirection, TrialState
-from hpo.samplers._base import BaseSampler
+from hpo.samplers._base import BaseSampler, IndependentFallbackSampler
 from hpo.samplers._numerical_transform import NumericalTransform
 from hpo.search_space import IntersectionSearchSpace
 from hpo.trial import FrozenTrial
@@ -55,7 +55,7 @@ class _Run:
     warned_dynamic_space: bool = False
 
 
-class CmaEsSampler(BaseSampler):
+class CmaEsSampler(IndependentFallbackSampler):
     """Samples the float and int parameters shared by all finished trials with CMA-ES.
 
     The first ``n_startup_trials`` trials, categorical parameters, and parameters outside the
@@ -87,6 +87,12 @@ class CmaEsSampler(BaseSampler):
             :class:`~hpo.trial.FrozenTrial` objects or ``{"params": {...}, "value": v}`` mappings
             (mappings let the sampler travel as a JSON spec).
     """
+
+    _fallback_warning = (
+        "Parameter {param!r} of trial {number} is sampled independently by {sampler} instead of CmaEsSampler, "
+        "because it is categorical or not in every past trial. Pass warn_independent_sampling=False to "
+        "silence this warning if that is intended."
+    )
 
     def __init__(
         self,
@@ -137,7 +143,7 @@ class CmaEsSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng = np.random.RandomState()
-        self._independent_sampler.reseed_rng()
+        super().reseed_rng()
 
     # --- the sampler interface -----------------------------------------------------------------
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
@@ -185,22 +191,10 @@ class CmaEsSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
         _check_single_objective(study)
-        if self._warn_independent_sampling and len(self._finished_trials(study)) >= self._n_startup_trials:
-            _logger.warning(
-                f"Parameter {param_name!r} of trial {trial.number} is sampled independently by "
-                f"{type(self._independent_sampler).__name__} instead of CmaEsSampler, because it is "
-                "categorical or not in every past trial. Pass warn_independent_sampling=False to "
-                "silence this warning if that is intended."
-            )
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+        return super().sample_independent(study, trial, param_name, param_distribution)
 
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._independent_sampler.before_trial(study, trial)
-
-    def after_trial(
-        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
-    ) -> None:
-        self._independent_sampler.after_trial(study, trial, state, values)
+    def _warns_fallback(self, study: Study) -> bool:
+        return self._warn_independent_sampling and len(self._finished_trials(study)) >= self._n_startup_trials
 
     # --- the CMA-ES run ----------------------------------------------------------------------
     def _finished_trials(self, study: Study) -> list[_Finished]:

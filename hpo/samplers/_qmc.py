@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from scipy.stats import qmc
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution
 from hpo.logging import get_logger
-from hpo.samplers._base import BaseSampler
+from hpo.samplers._base import BaseSampler, IndependentFallbackSampler
 from hpo.samplers._numerical_transform import NumericalTransform
 from hpo.samplers._random import RandomSampler
 from hpo.trial import FrozenTrial, TrialState
@@ -30,7 +29,7 @@ _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 _lock = threading.Lock()
 
 
-class QMCSampler(BaseSampler):
+class QMCSampler(IndependentFallbackSampler):
     """Gives trial ``k`` the ``k``-th point of a Sobol' or Halton sequence over the search space.
 
     The search space is the one of the study's first finished trial (or of the running trials
@@ -49,7 +48,16 @@ class QMCSampler(BaseSampler):
         warn_independent_sampling: Log a warning when a parameter is sampled independently.
         warn_asynchronous_seeding: Log a warning when ``scramble=True`` without a seed, since
             workers would then scramble differently.
+
+    ``reseed_rng`` reseeds the independent sampler only: the scrambling stays, so that every worker
+    draws from the same sequence.
     """
+
+    _fallback_warning = (
+        "Parameter {param!r} of trial {number} is sampled independently by {sampler} instead of QMCSampler, "
+        "because it is not in the search space of the study's first trial (QMCSampler needs a fixed search "
+        "space). Pass warn_independent_sampling=False to silence this warning if that is intended."
+    )
 
     def __init__(
         self,
@@ -84,10 +92,6 @@ class QMCSampler(BaseSampler):
     def __repr__(self) -> str:
         return f"QMCSampler(qmc_type={self._qmc_type!r}, scramble={self._scramble}, seed={self._seed!r})"
 
-    def reseed_rng(self) -> None:
-        # The scrambling seed stays: every worker must draw from the same sequence.
-        self._independent_sampler.reseed_rng()
-
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         finished = study.get_trials(deepcopy=False, states=_FINISHED)
         if finished:
@@ -114,25 +118,8 @@ class QMCSampler(BaseSampler):
                 params[name] = dist.choices[min(int(point[i] * len(dist.choices)), len(dist.choices) - 1)]
         return params
 
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        if self._warn_independent_sampling and study.get_trials(deepcopy=False, states=_FINISHED):
-            _logger.warning(
-                f"Parameter {param_name!r} of trial {trial.number} is sampled independently by "
-                f"{type(self._independent_sampler).__name__} instead of QMCSampler, because it is not in the "
-                "search space of the study's first trial (QMCSampler needs a fixed search space). Pass "
-                "warn_independent_sampling=False to silence this warning if that is intended."
-            )
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._independent_sampler.before_trial(study, trial)
-
-    def after_trial(
-        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
-    ) -> None:
-        self._independent_sampler.after_trial(study, trial, state, values)
+    def _warns_fallback(self, study: Study) -> bool:
+        return self._warn_independent_sampling and bool(study.get_trials(deepcopy=False, states=_FINISHED))
 
     def _next_sample_id(self, study: Study, space: dict[str, BaseDistribution]) -> int:
         """Take the next index of the sequence for this search space (one counter per space and sequence)."""

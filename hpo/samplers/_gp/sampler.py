@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpo.distributions import BaseDistribution
-from hpo.logging import get_logger
 from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
-from hpo.samplers._base import BaseSampler
+from hpo.samplers._base import BaseSampler, ConstraintsFunc, IndependentFallbackSampler, store_constraints
 from hpo.samplers._gp.acquisition import Acquisition
 from hpo.samplers._gp.blas import single_threaded_blas
 from hpo.samplers._gp.gp import GPRegressor, KernelParams, fit_gp
@@ -26,16 +24,12 @@ from hpo.trial import FrozenTrial
 if TYPE_CHECKING:
     from hpo.study import Study
 
-_logger = get_logger(__name__)
-
 RELATIVE_PARAMS_KEY = "gp:relative_params"
 _EPS = 1e-10
 _PAREGO_RHO = 0.05
 
-ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 
-
-class GPSampler(BaseSampler):
+class GPSampler(IndependentFallbackSampler):
     """Gaussian-process Bayesian optimization, built on NumPy and SciPy.
 
     The surrogate is a GP with a Matern-5/2 kernel (one lengthscale per parameter; categorical
@@ -64,6 +58,12 @@ class GPSampler(BaseSampler):
         warn_independent_sampling: Log a warning when a parameter falls back to the independent
             sampler after the startup trials.
     """
+
+    _fallback_warning = (
+        "The parameter {param!r} in trial {number} is sampled independently by {sampler} instead of GPSampler, "
+        "because it is not in every finished trial with the same distribution. Pass "
+        "warn_independent_sampling=False to GPSampler to silence this warning."
+    )
 
     def __init__(
         self,
@@ -94,7 +94,7 @@ class GPSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng = np.random.RandomState()
-        self._independent_sampler.reseed_rng()
+        super().reseed_rng()
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return {name: d for name, d in self._search_space.calculate(study).items() if not d.single()}
@@ -188,30 +188,17 @@ class GPSampler(BaseSampler):
         self._kernel_cache[key] = gp.params
         return gp
 
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        if self._warn_independent_sampling:
-            n_completed = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-            if n_completed >= self._n_startup_trials:
-                _logger.warning(
-                    f"The parameter {param_name!r} in trial {trial.number} is sampled independently by "
-                    f"{type(self._independent_sampler).__name__} instead of GPSampler, because it is not in "
-                    "every finished trial with the same distribution. Pass warn_independent_sampling=False "
-                    "to GPSampler to silence this warning."
-                )
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._independent_sampler.before_trial(study, trial)
+    def _warns_fallback(self, study: Study) -> bool:
+        return (
+            self._warn_independent_sampling
+            and len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) >= self._n_startup_trials
+        )
 
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
-        if self._constraints_func is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
-            constraints = _check_constraints(self._constraints_func(trial))
-            study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
-        self._independent_sampler.after_trial(study, trial, state, values)
+        store_constraints(self._constraints_func, study, trial, state)
+        super().after_trial(study, trial, state, values)
 
     def __repr__(self) -> str:
         return (
@@ -226,15 +213,6 @@ def _resolve_constraints_func(func: ConstraintsFunc | str | None) -> Constraints
     if func is not None and not callable(func):
         raise TypeError(f"constraints_func must be a callable or a 'module:function' string, got {func!r}.")
     return func
-
-
-def _check_constraints(values: Any) -> list[float]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(f"constraints_func must return a sequence of floats, got {values!r}.")
-    floats = [float(v) for v in values]
-    if any(math.isnan(v) for v in floats):
-        raise ValueError(f"constraints_func returned NaN in {floats}; constraint values must be numbers.")
-    return floats
 
 
 def _internal_params(trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:

@@ -11,8 +11,8 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.logging import get_logger
-from hpo.records import CONSTRAINTS_KEY, TrialState
-from hpo.samplers._base import BaseSampler
+from hpo.records import TrialState
+from hpo.samplers._base import BaseSampler, ConstraintsFunc, store_constraints
 from hpo.samplers._random import sample_uniform
 from hpo.samplers._tpe._history import TrialHistory
 from hpo.samplers._tpe.parzen_estimator import ParzenEstimator, ParzenEstimatorParameters
@@ -112,7 +112,7 @@ class TPESampler(BaseSampler):
         group: bool = False,
         warn_independent_sampling: bool = True,
         constant_liar: bool | None = None,
-        constraints_func: Callable[[FrozenTrial], Sequence[float]] | str | None = None,
+        constraints_func: ConstraintsFunc | str | None = None,
     ) -> None:
         for name, flag in (
             ("consider_prior", consider_prior),
@@ -230,10 +230,7 @@ class TPESampler(BaseSampler):
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
-        if self._constraints_func is None or state not in (TrialState.COMPLETE, TrialState.PRUNED):
-            return
-        constraints = _checked_constraints(self._constraints_func(trial))
-        study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
+        store_constraints(self._constraints_func, study, trial, state)
 
     # --- TPE --------------------------------------------------------------------------------------
     def _is_multivariate(self, study: Study) -> bool:
@@ -334,16 +331,3 @@ def _resolve(name: str, func: Callable[..., Any] | str) -> Callable[..., Any]:
     if not callable(func):
         raise ValueError(f"TPESampler {name} must be a callable or a 'module:function' string, got {func!r}.")
     return func
-
-
-def _checked_constraints(constraints: Any) -> list[float]:
-    try:
-        values = [float(c) for c in constraints]
-    except (TypeError, ValueError) as e:
-        raise ValueError(
-            f"constraints_func returned {constraints!r}; it must return a sequence of floats "
-            "(each <= 0 when satisfied)."
-        ) from e
-    if any(math.isnan(v) for v in values):
-        raise ValueError(f"constraints_func returned NaN in {values}; constraint values cannot be NaN.")
-    return values

@@ -12,9 +12,9 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.records import TrialState
-from hpo.samplers._base import BaseSampler
+from hpo.samplers._base import ConstraintsFunc, IndependentFallbackSampler
 from hpo.samplers._random import RandomSampler
-from hpo.samplers.nsgaii._after_trial import ConstraintsFunc, NSGAIIAfterTrialStrategy
+from hpo.samplers.nsgaii._after_trial import NSGAIIAfterTrialStrategy
 from hpo.samplers.nsgaii._child_generation import NSGAIIChildGenerationStrategy
 from hpo.samplers.nsgaii._crossovers import BaseCrossover, UniformCrossover
 from hpo.samplers.nsgaii._mutation import BaseMutation
@@ -34,7 +34,7 @@ _GENERATION_KEY = "NSGAIISampler:generation"
 _PARENTS_KEY_PREFIX = "NSGAIISampler:parent:"
 
 
-class NSGAIISampler(BaseSampler):
+class NSGAIISampler(IndependentFallbackSampler):
     """Evolves a population of trials: children of the best ``population_size`` trials so far.
 
     Each trial belongs to a generation; generation ``g + 1`` starts once ``population_size``
@@ -97,7 +97,8 @@ class NSGAIISampler(BaseSampler):
         self._population_size = population_size
         self._seed = seed
         self._rng = np.random.RandomState(seed)
-        self._random_sampler = RandomSampler(seed=seed)
+        # The first generation, parameters left to mutation, and those outside the relative search space.
+        self._independent_sampler = RandomSampler(seed=seed)
         constraints = _resolve("constraints_func", constraints_func)
         self._elite_selection: EliteSelection = _resolve(
             "elite_population_selection_strategy", elite_population_selection_strategy
@@ -127,7 +128,7 @@ class NSGAIISampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng.seed()
-        self._random_sampler.reseed_rng()
+        super().reseed_rng()
 
     # --- the sampler interface -----------------------------------------------------------------
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
@@ -145,20 +146,11 @@ class NSGAIISampler(BaseSampler):
                 return {}
             return self._child_generation(study, search_space, parents)
 
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        # The first generation, parameters left to mutation, and those outside the relative search space.
-        return self._random_sampler.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._random_sampler.before_trial(study, trial)
-
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
         self._after_trial(study, trial, state, values)
-        self._random_sampler.after_trial(study, trial, state, values)
+        super().after_trial(study, trial, state, values)
 
     # --- generations -------------------------------------------------------------------------
     def _cache(self, study: Study) -> _StudyCache:
