@@ -102,7 +102,7 @@ def test_storage_contract_fails_broken_storages(pytester: pytest.Pytester) -> No
     }
     lost = {name: when for name, when in failures.items() if name.startswith("TestLosesItsWrites::")}
     n_tests = len([i for i in result.reprec.getcalls("pytest_itemcollected") if "TestLosesItsWrites" in i.item.nodeid])
-    assert len(lost) == n_tests and set(lost.values()) == {"teardown"}  # every test, by the reopened check
+    assert len(lost) == n_tests and set(lost.values()) == {"call"}  # every test, by its closing check
 
 
 def test_import_hpo_loads_neither_hpo_testing_nor_pytest() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -83,6 +84,24 @@ def assert_same_contents(
                 assert _close_in_time(mine_at, theirs_at, datetime_tolerance), (where, name, mine_at, theirs_at)
 
 
+def _then_check_reopened(contract: type[StorageContract]) -> type[StorageContract]:
+    """``contract`` with each of its tests ending in :meth:`StorageContract.check_reopened`."""
+
+    def checked(test: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(test)  # keeps the signature pytest reads and the parametrize marks
+        def run(self: StorageContract, storage: BaseStorage, **kwargs: Any) -> None:
+            test(self, storage, **kwargs)
+            self.check_reopened(storage)
+
+        return run
+
+    for name, test in list(vars(contract).items()):
+        if name.startswith("test_"):
+            setattr(contract, name, checked(test))
+    return contract
+
+
+@_then_check_reopened
 class StorageContract:
     """The contract every storage keeps; subclass it as ``Test...`` and implement :meth:`make_storage`.
 
@@ -111,9 +130,8 @@ class StorageContract:
         yield made
         made.close()
 
-    @pytest.fixture(autouse=True)
-    def _reopened_sees_the_same(self, storage: BaseStorage) -> Iterator[None]:
-        yield
+    def check_reopened(self, storage: BaseStorage) -> None:
+        """Unless :meth:`reopen` gives None: its view of ``storage`` holds the same studies and trials."""
         reopened = self.reopen(storage)
         if reopened is None:
             return
