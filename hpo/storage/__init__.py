@@ -9,7 +9,7 @@ __all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "g
 
 
 def __getattr__(name: str) -> object:
-    if name in ("RDBStorage", "current_version", "upgrade"):  # imported lazily: SQLAlchemy costs start-up time
+    if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):  # imported lazily: SQLAlchemy costs start-up time
         from hpo.storage import _sql
 
         return getattr(_sql, name)
@@ -30,10 +30,3 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
         f"storage must be a URL string, a BaseStorage or None, got {type(storage).__name__}. "
         "Example: storage='sqlite:///hpo.db'."
     )
-
-
-def is_shared_url(url: str) -> bool:
-    """False for a database private to one process (in-memory SQLite); True for a file or a server."""
-    from hpo.storage._sql._url import is_sqlite_memory, parse_url
-
-    return not is_sqlite_memory(parse_url(url))

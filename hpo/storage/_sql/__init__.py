@@ -2,5 +2,6 @@
 
 from hpo.storage._sql._migrate import current_version, head_version, upgrade
 from hpo.storage._sql._storage import RDBStorage
+from hpo.storage._sql._url import is_shared_url
 
-__all__ = ["RDBStorage", "current_version", "head_version", "upgrade"]
+__all__ = ["RDBStorage", "current_version", "head_version", "is_shared_url", "upgrade"]

@@ -66,6 +66,11 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+def is_shared_url(url: str) -> bool:
+    """False for a database private to one process (in-memory SQLite); True for a file or a server."""
+    return not is_sqlite_memory(parse_url(url))
+
+
 def is_sqlite_memory(url: URL) -> bool:
     """True for ``sqlite://`` and ``sqlite:///:memory:``: a database that lives in one connection."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
