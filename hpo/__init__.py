@@ -3,7 +3,7 @@
 Moving from Optuna means changing the import: ``import hpo as optuna``.
 """
 
-from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, study, trial
+from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, storages, study, trial
 from hpo.exceptions import TrialPruned
 from hpo.distributed.client import StudyHandle, get_study_handle, submit_study
 from hpo.distributed.objectives import objective

@@ -25,9 +25,9 @@ import pytest
 import sqlalchemy
 from sqlalchemy.pool import NullPool
 
-from hpo.storage import BaseStorage, InMemoryStorage, RDBStorage, get_storage
-from hpo.storage._sql._models import BaseModel
-from hpo.storage._sql._url import parse_url
+from hpo.storages import BaseStorage, InMemoryStorage, RDBStorage, get_storage
+from hpo.storages._sql._models import BaseModel
+from hpo.storages._sql._url import parse_url
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 SQL_BACKENDS = ("sqlite", "postgresql")

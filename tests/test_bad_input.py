@@ -16,7 +16,7 @@ import pytest
 
 import hpo
 from hpo.exceptions import DuplicatedStudyError, StorageURLError, StudyNotFoundError, UpdateFinishedTrialError
-from hpo.storage import BaseStorage, RDBStorage
+from hpo.storages import BaseStorage, RDBStorage
 from hpo.trial import Trial, TrialState
 
 hpo.logging.set_verbosity(hpo.logging.ERROR)

@@ -317,7 +317,7 @@ def test_delete_asks_for_confirmation(populated: str) -> None:
 
 # --- storage -----------------------------------------------------------------------------------
 def test_storage_version_and_upgrade(populated: str) -> None:
-    from hpo.storage import current_version
+    from hpo.storages import current_version
 
     revision = current_version(populated)
     assert invoke("storage", "version", "--storage", populated).stdout.strip() == revision

@@ -13,7 +13,7 @@ import pytest
 import hpo
 from hpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from hpo.exceptions import UpdateFinishedTrialError
-from hpo.storage import InMemoryStorage
+from hpo.storages import InMemoryStorage
 from hpo.study import MaxTrialsCallback, Study, StudyDirection
 from hpo.trial import FrozenTrial, Trial, TrialState, create_trial
 

@@ -44,7 +44,7 @@ class TestIgnoresSteps(SamplerContract):
 """
 
 BROKEN_STORAGES = """
-from hpo.storage import InMemoryStorage
+from hpo.storages import InMemoryStorage
 from hpo.testing import StorageContract
 
 

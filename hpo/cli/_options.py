@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from hpo import logging
-from hpo.storage import BaseStorage, get_storage
+from hpo.storages import BaseStorage, get_storage
 
 STORAGE_ENV = "HPO_STORAGE_URL"
 NO_STORAGE = f"No storage given: pass --storage URL or set {STORAGE_ENV} (e.g. sqlite:///hpo.db)"

@@ -17,7 +17,7 @@ def storage() -> None:
 @verbosity_options
 def upgrade(storage: str) -> None:
     """Migrate the database schema to the latest version (back up the database first)."""
-    from hpo.storage import upgrade as upgrade_schema
+    from hpo.storages import upgrade as upgrade_schema
 
     check_database_exists(storage)
     old, new = upgrade_schema(storage)
@@ -34,7 +34,7 @@ def upgrade(storage: str) -> None:
 @verbosity_options
 def version(storage: str) -> None:
     """Print the schema version (revision) of the database."""
-    from hpo.storage import current_version
+    from hpo.storages import current_version
 
     check_database_exists(storage)
     revision = current_version(storage)

@@ -43,7 +43,7 @@ from hpo.distributed.config import Settings
 from hpo.distributed.redis_round import Round, stream_entries
 from hpo.exceptions import DuplicatedStudyError, SpecError
 from hpo.samplers import default_sampler
-from hpo.storage import is_shared_url
+from hpo.storages import is_shared_url
 
 _logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from hpo.distributions import BaseDistribution
 from hpo.coordinator._sampler_process import SAMPLER_WRITES, SamplerProcess, Write
 from hpo.coordinator._writer import SqlWriter
-from hpo.storage import InMemoryStorage, get_storage
+from hpo.storages import InMemoryStorage, get_storage
 from hpo.study import FrozenStudy, StudyDirection
 from hpo.trial import FrozenTrial, TrialState
 

@@ -34,7 +34,7 @@ from hpo.coordinator._child import become_child, next_request
 from hpo.distributions import BaseDistribution
 from hpo.exceptions import HpoError, SpecError
 from hpo.samplers import BaseSampler
-from hpo.storage import InMemoryStorage
+from hpo.storages import InMemoryStorage
 from hpo.study import FrozenStudy
 from hpo.trial import FrozenTrial, TrialState
 

@@ -131,7 +131,7 @@ def _serve(storage_url: str, calls: Connection, done: Connection) -> None:
     It ignores SIGINT and SIGTERM (a Ctrl-C or a stop aimed at the coordinator's process group):
     the coordinator closes it after a last flush, and it exits by itself when the coordinator is gone.
     """
-    from hpo.storage import get_storage
+    from hpo.storages import get_storage
 
     become_child()
     backend = get_storage(storage_url)

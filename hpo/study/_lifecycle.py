@@ -9,7 +9,7 @@ from hpo.logging import get_logger
 from hpo.pruners import BasePruner
 from hpo.records import StudyDirection, TrialState, parse_direction
 from hpo.samplers import BaseSampler
-from hpo.storage import BaseStorage, get_storage
+from hpo.storages import BaseStorage, get_storage
 from hpo.study._study import Study
 from hpo.study._summary import StudySummary
 

@@ -11,7 +11,7 @@ from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
 from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection
 from hpo.samplers import BaseSampler
-from hpo.storage import BaseStorage, get_storage
+from hpo.storages import BaseStorage, get_storage
 from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
 from hpo.study._optimize import CallbackType, ObjectiveFuncType, optimize
 from hpo.study._tell import tell

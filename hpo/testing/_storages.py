@@ -13,7 +13,7 @@ import pytest
 
 from hpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError, TrialNotFoundError, UpdateFinishedTrialError
-from hpo.storage import BaseStorage
+from hpo.storages import BaseStorage
 from hpo.study import StudyDirection
 from hpo.trial import FrozenTrial, TrialState, create_trial
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hpo.coordinator import MirroredStorage
-from hpo.storage import BaseStorage, get_storage
+from hpo.storages import BaseStorage, get_storage
 from hpo.testing import StorageContract
 
 

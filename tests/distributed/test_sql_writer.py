@@ -16,7 +16,7 @@ from hpo.coordinator import Coordinator
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributions import FloatDistribution
-from hpo.storage import get_storage
+from hpo.storages import get_storage
 from hpo.study import StudyDirection
 from hpo.trial import TrialState
 

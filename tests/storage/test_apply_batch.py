@@ -6,7 +6,7 @@ import pytest
 
 from hpo.distributions import FloatDistribution
 from hpo.exceptions import UpdateFinishedTrialError
-from hpo.storage import RDBStorage
+from hpo.storages import RDBStorage
 from hpo.study import StudyDirection
 from hpo.trial import TrialState
 

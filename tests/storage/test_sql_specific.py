@@ -19,10 +19,10 @@ from alembic.runtime.migration import MigrationContext
 from hpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from hpo.exceptions import StorageInternalError, StorageURLError, StorageVersionError
 from hpo.records import StudyDirection
-from hpo.storage import RDBStorage, get_storage
-from hpo.storage._sql import _cache, _migrate, current_version, head_version, upgrade
-from hpo.storage._sql._database import Database
-from hpo.storage._sql._models import BaseModel
+from hpo.storages import RDBStorage, get_storage
+from hpo.storages._sql import _cache, _migrate, current_version, head_version, upgrade
+from hpo.storages._sql._database import Database
+from hpo.storages._sql._models import BaseModel
 from hpo.trial import TrialState, create_trial
 
 MIN = [StudyDirection.MINIMIZE]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hpo.storage import BaseStorage, InMemoryStorage, get_storage
+from hpo.storages import BaseStorage, InMemoryStorage, get_storage
 from hpo.testing import StorageContract
 
 # The shared backends, plus SQLite in one connection (sqlite:///:memory:).

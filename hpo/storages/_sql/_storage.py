@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-import hpo.storage._sql._statements as sql
+import hpo.storages._sql._statements as sql
 from hpo.distributions import (
     BaseDistribution,
     check_distribution_compatibility,
@@ -28,13 +28,13 @@ from hpo.exceptions import (
     UpdateFinishedTrialError,
 )
 from hpo.records import FrozenStudy, StudyDirection, TrialState
-from hpo.storage._base import BaseStorage
-from hpo.storage._in_memory import DEFAULT_STUDY_NAME_PREFIX, _unknown_study_message
-from hpo.storage._sql._cache import StudyTrialCache
-from hpo.storage._sql._database import Database
-from hpo.storage._sql._load import load_study_trials, load_trial
-from hpo.storage._sql._migrate import prepare_schema
-from hpo.storage._sql._models import MAX_NAME_LENGTH, encode_value
+from hpo.storages._base import BaseStorage
+from hpo.storages._in_memory import DEFAULT_STUDY_NAME_PREFIX, _unknown_study_message
+from hpo.storages._sql._cache import StudyTrialCache
+from hpo.storages._sql._database import Database
+from hpo.storages._sql._load import load_study_trials, load_trial
+from hpo.storages._sql._migrate import prepare_schema
+from hpo.storages._sql._models import MAX_NAME_LENGTH, encode_value
 from hpo.trial import FrozenTrial
 
 

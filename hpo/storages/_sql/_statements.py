@@ -15,7 +15,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from hpo.records import TrialState
-from hpo.storage._sql._models import (
+from hpo.storages._sql._models import (
     BaseModel,
     StudyDirectionModel,
     StudyModel,

@@ -11,8 +11,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hpo.storage._sql._database import Database
-from hpo.storage._sql._models import BaseModel
+from hpo.storages._sql._database import Database
+from hpo.storages._sql._models import BaseModel
 
 config = context.config
 target_metadata = BaseModel.metadata

@@ -32,8 +32,8 @@ from sqlalchemy.types import TypeEngine
 
 from hpo.distributions import BaseDistribution, json_to_distribution
 from hpo.records import TrialState
-from hpo.storage._sql._models import DATETIME, ValueType, decode_value
-from hpo.storage._sql._statements import (
+from hpo.storages._sql._models import DATETIME, ValueType, decode_value
+from hpo.storages._sql._statements import (
     INTERMEDIATE_VALUES,
     PARAMS,
     STUDIES,

@@ -25,7 +25,7 @@ from sqlalchemy.pool import StaticPool
 
 from hpo.exceptions import StorageInternalError
 from hpo.logging import get_logger
-from hpo.storage._sql._url import is_sqlite_memory, mask_password, parse_url
+from hpo.storages._sql._url import is_sqlite_memory, mask_password, parse_url
 
 T = TypeVar("T")
 

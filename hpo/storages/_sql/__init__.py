@@ -1,7 +1,7 @@
 """SQL storage: :class:`RDBStorage` on SQLite, PostgreSQL or MySQL, with alembic migrations."""
 
-from hpo.storage._sql._migrate import current_version, head_version, upgrade
-from hpo.storage._sql._storage import RDBStorage
-from hpo.storage._sql._url import is_shared_url
+from hpo.storages._sql._migrate import current_version, head_version, upgrade
+from hpo.storages._sql._storage import RDBStorage
+from hpo.storages._sql._url import is_shared_url
 
 __all__ = ["RDBStorage", "current_version", "head_version", "is_shared_url", "upgrade"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from hpo.storage._base import BaseStorage
-from hpo.storage._in_memory import InMemoryStorage
+from hpo.storages._base import BaseStorage
+from hpo.storages._in_memory import InMemoryStorage
 
 __all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "get_storage", "is_shared_url", "upgrade"]
 
 
 def __getattr__(name: str) -> object:
     if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):  # imported lazily: SQLAlchemy costs start-up time
-        from hpo.storage import _sql
+        from hpo.storages import _sql
 
         return getattr(_sql, name)
     raise AttributeError(name)
@@ -23,7 +23,7 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, str):
-        from hpo.storage._sql import RDBStorage
+        from hpo.storages._sql import RDBStorage
 
         return RDBStorage(storage)
     raise TypeError(

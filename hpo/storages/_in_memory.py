@@ -12,7 +12,7 @@ from typing import Any
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
 from hpo.exceptions import DuplicatedStudyError, StudyNotFoundError, TrialNotFoundError
 from hpo.records import FrozenStudy, StudyDirection, TrialState
-from hpo.storage._base import BaseStorage
+from hpo.storages._base import BaseStorage
 from hpo.trial import FrozenTrial
 
 DEFAULT_STUDY_NAME_PREFIX = "no-name-"

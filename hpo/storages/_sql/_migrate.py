@@ -13,8 +13,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from hpo.exceptions import StorageVersionError
-from hpo.storage._sql._database import Database
-from hpo.storage._sql._models import BaseModel
+from hpo.storages._sql._database import Database
+from hpo.storages._sql._models import BaseModel
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 _VERSION_TABLE = "alembic_version"
