@@ -16,7 +16,7 @@ from hpo.trial import FrozenTrial
 class BaseStorage(abc.ABC):
     """Where studies and trials live.
 
-    Contract, tested for every backend by ``tests/storage/test_storage_contract.py``:
+    Contract, as the suite :class:`hpo.testing.StorageContract` checks it (on every backend in ``tests/storage``):
 
     - **Thread safety.** Every method may be called from several threads of one process at once.
     - **Process safety** (persistent backends). Several processes may share one study. Trial numbers
