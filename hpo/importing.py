@@ -105,7 +105,8 @@ def import_file(source: str) -> ModuleType:
         problem = "is a directory, not a .py file" if path.is_dir() else "does not exist"
         raise ImportTargetError(f"File {source} {problem}{where}.")
     loaded = sys.modules.get(path.stem)
-    if loaded is not None and getattr(loaded, "__file__", None) and Path(loaded.__file__).resolve() == path:
+    loaded_from = getattr(loaded, "__file__", None)
+    if loaded is not None and loaded_from and Path(loaded_from).resolve() == path:
         return loaded
     name = _file_module_name(path)
     if str(path.parent) not in sys.path:

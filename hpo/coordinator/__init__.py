@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import signal
-import sys
-
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributed.config import Settings
@@ -38,9 +36,11 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
     settings = dataclasses.replace(
         settings, storage_url=storage_url or settings.storage_url, broker_url=broker_url or settings.broker_url
     )
-    logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s] %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from hpo.coordinator._child import log_as_the_coordinator
     from hpo.coordinator._coordinator import Coordinator
+
+    log_as_the_coordinator()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     coordinator = Coordinator(settings)
     signal.signal(signal.SIGTERM, lambda *_: coordinator.request_stop())

@@ -21,6 +21,7 @@ expiry, an acknowledgement and its deletion).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -82,7 +83,8 @@ class Coordinator:
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Resume running jobs from SQL, then start the lanes."""
-        sys.setswitchinterval(0.0001)  # a busy thread (a lane, the SQL writer's results) yields the GIL to the inbox quickly
+        # A busy thread (a lane, the SQL writer's results) yields the GIL to the inbox quickly.
+        sys.setswitchinterval(0.0001)
         default_sampler()  # import the default sampler now (scipy), not while the first study waits for trials
         for stream in (wire.INBOX, wire.CONTROL):
             try:
@@ -136,8 +138,10 @@ class Coordinator:
                 queue=queue,
                 task_id=f"{task.study_name}-trial{task.number}-a{task.attempt}-{task.token[:8]}",
                 shadow=f"{wire.TASK_NAME}[{task.study_name}#{task.number}]",
-                # What Flower shows as the task's args; Celery's own repr of the payload costs more than the rest of publishing.
-                argsrepr=f"(study={task.study_name!r}, number={task.number}, attempt={task.attempt}, params={sorted(task.params)})",
+                # What Flower shows as the task's args; Celery's own repr of the payload costs more
+                # than the rest of publishing.
+                argsrepr=f"(study={task.study_name!r}, number={task.number}, attempt={task.attempt}, "
+                         f"params={sorted(task.params)})",
                 kwargsrepr="{}",
             )
         except Exception as e:
@@ -146,7 +150,8 @@ class Coordinator:
 
     def _running_on(self, tokens: list[str]) -> list[str | None]:
         """The worker whose heartbeat says it runs each attempt, or None."""
-        return [b.decode() if b is not None else None for b in self._client.mget([wire.alive_key(t) for t in tokens])]
+        values: list[bytes | None] = self._client.mget([wire.alive_key(t) for t in tokens])  # type: ignore[assignment]
+        return [value.decode() if value is not None else None for value in values]
 
     def _pipeline(self, commands: list[tuple[Any, ...]]) -> None:
         """Send several commands in one round trip (redis-py, off the hot path)."""
@@ -198,7 +203,7 @@ class Coordinator:
                 if answer is not None:
                     replies.append(answer)
             if done:
-                self.storage.writer.on_done(lambda ids=done: self._stored(ids))
+                self.storage.writer.on_done(functools.partial(self._stored, done))
         line.close()
 
     def _stored(self, entry_ids: list[bytes]) -> None:
@@ -214,7 +219,9 @@ class Coordinator:
     def _handle_inbox(self, entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, tuple[str, wire.Reply] | None]:
         """Handle one message: whether it is settled here (else its lane acknowledges it), and the reply to send."""
         try:
-            message = wire.parse(fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish))
+            message: wire.Start | wire.Suggest | wire.Report | wire.Finish = wire.parse(
+                fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish)
+            )
         except wire.WireError as e:
             _logger.warning("Dropping an invalid inbox message %s: %s", entry_id, e)
             return True, None
@@ -222,7 +229,8 @@ class Coordinator:
         if run is None:
             if isinstance(message, wire.Finish):
                 return True, None
-            return True, (message.token, wire.Reply(seq=getattr(message, "seq", 0), ok=False, error="This study is not active."))
+            inactive = wire.Reply(seq=getattr(message, "seq", 0), ok=False, error="This study is not active.")
+            return True, (message.token, inactive)
         try:
             if isinstance(message, wire.Start):
                 return True, (message.token, run.on_start(message))
@@ -251,7 +259,7 @@ class Coordinator:
     def _control_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                batches = self._client.xreadgroup(
+                batches: Any = self._client.xreadgroup(
                     wire.COORDINATOR_GROUP, self._consumer, {wire.CONTROL: ">"}, count=16, block=200
                 )
             except redis.RedisError:
@@ -268,7 +276,9 @@ class Coordinator:
     def _handle_control(self, fields: dict[bytes, bytes]) -> wire.ControlReply | None:
         """The answer to one client request (None for a message that is not one)."""
         try:
-            message = wire.parse(fields.get(b"m", b""), (wire.Submit, wire.Cancel, wire.Status))
+            message: wire.Submit | wire.Cancel | wire.Status = wire.parse(
+                fields.get(b"m", b""), (wire.Submit, wire.Cancel, wire.Status)
+            )
         except wire.WireError as e:
             _logger.warning("Dropping an invalid control message: %s", e)
             return None

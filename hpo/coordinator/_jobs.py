@@ -7,6 +7,7 @@ worker's heartbeat says it runs an attempt.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -153,7 +154,12 @@ class JobService:
         if run is None:
             raise KeyError(f"No active study named {study_name!r} on this coordinator.")
         done = threading.Event()
-        run.lane.submit(lambda: (run.cancel(), done.set()))
+
+        def cancel() -> None:
+            run.cancel()
+            done.set()
+
+        run.lane.submit(cancel)
         done.wait(30)
         return self.status(study_name)
 
@@ -194,7 +200,7 @@ class JobService:
             return
         for (run, attempt), worker in zip(due, running_on([attempt.token for _, attempt in due])):
             if worker is None:
-                run.lane.submit(lambda run=run, attempt=attempt: run.on_lost(attempt))
+                run.lane.submit(functools.partial(run.on_lost, attempt))
 
     def close(self) -> None:
         for run in self.runs():

@@ -7,13 +7,12 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from hpo.distributions import BaseDistribution
 from hpo.coordinator._sampler_process import SAMPLER_WRITES, SamplerProcess, Write
 from hpo.coordinator._writer import SqlWriter
+from hpo.distributions import BaseDistribution
 from hpo.storages import InMemoryStorage, get_storage
 from hpo.study import FrozenStudy, StudyDirection
 from hpo.trial import FrozenTrial, TrialState
-
 
 #: How many sampler processes wait, started, for the next studies.
 _SPARES = 2

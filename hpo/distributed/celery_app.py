@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from celery import Celery
 
-from hpo.distributed.config import Settings
 from hpo.distributed import kombu_transport
+from hpo.distributed.config import Settings
 
 #: Unacknowledged tasks are redelivered by Redis after this long; trials may legitimately run
 #: for days, and duplicate deliveries are refused by the coordinator's start handshake anyway.
@@ -19,7 +19,9 @@ def create_app(settings: Settings) -> Celery:
     app = Celery("hpo", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker_url,
-        broker_transport=kombu_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in kombu_transport.SCHEMES else None,
+        broker_transport=(
+            kombu_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in kombu_transport.SCHEMES else None
+        ),
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         task_serializer="json",

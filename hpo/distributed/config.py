@@ -3,7 +3,8 @@
 Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_MODULES``
 (comma-separated), ``HPO_GPUS`` (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
 ``HPO_HEARTBEAT_TIMEOUT`` (seconds without a heartbeat after which the coordinator ends a running
-trial FAIL: its worker died; 30 by default), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same keys in lower case, without ``HPO_``).
+trial FAIL: its worker died; 30 by default), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same
+keys in lower case, without ``HPO_``).
 Without a broker URL, the embedded Redis of a running ``hpo run --workers`` stack is used if
 its state file exists (``$HPO_HOME/stack.json``), else ``redis://127.0.0.1:6379/0``.
 """
@@ -14,6 +15,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,10 +83,10 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
         raise ConfigFileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
     text = file.read_text()
     if file.suffix == ".toml":
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            raise ConfigError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.") from None
+        if sys.version_info < (3, 11):
+            raise ConfigError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.")
+        import tomllib  # type: ignore[import-not-found, unused-ignore]  # mypy checks as Python 3.10
+
         return tomllib.loads(text)
     try:
         loaded = json.loads(text)

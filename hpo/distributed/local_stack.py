@@ -127,7 +127,9 @@ class LocalStack:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -149,7 +151,9 @@ class LocalStack:
             self.add_worker(self._n_workers, self._queues)
         state = stack_state_file(self.env)
         state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()}))
+        state.write_text(
+            json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()})
+        )
         self._wrote_state = True
 
     def start_coordinator(self) -> None:
@@ -177,7 +181,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop workers first (warm shutdown), then the coordinator (flushes SQL), then Redis."""
-        for name, process in reversed(list(self._processes.items())):
+        for process in reversed(list(self._processes.values())):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
             try:

@@ -20,7 +20,6 @@ Flows:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import types
 import typing
@@ -219,10 +218,33 @@ _TYPES: dict[str, type[Message]] = {
 }
 
 _M = typing.TypeVar("_M", bound=Message)
+_A = typing.TypeVar("_A", bound=Message)
+_B = typing.TypeVar("_B", bound=Message)
+_C = typing.TypeVar("_C", bound=Message)
+_D = typing.TypeVar("_D", bound=Message)
 
 
-def parse(raw: str | bytes | dict[str, Any], expected: type[_M] | tuple[type[Message], ...] = Message) -> _M:
-    """Validate a JSON message and build its dataclass; raise :class:`WireError` on any mismatch."""
+@typing.overload
+def parse(raw: str | bytes | dict[str, Any], expected: type[_M]) -> _M: ...
+
+
+@typing.overload
+def parse(raw: str | bytes | dict[str, Any], expected: tuple[type[_A], type[_B], type[_C]]) -> _A | _B | _C: ...
+
+
+@typing.overload
+def parse(
+    raw: str | bytes | dict[str, Any], expected: tuple[type[_A], type[_B], type[_C], type[_D]]
+) -> _A | _B | _C | _D: ...
+
+
+@typing.overload
+def parse(raw: str | bytes | dict[str, Any]) -> Message: ...
+
+
+def parse(raw: str | bytes | dict[str, Any], expected: type[Message] | tuple[type[Message], ...] = Message) -> Message:
+    """Validate a JSON message and build its dataclass, one of ``expected`` (any by default); raise
+    :class:`WireError` on any mismatch."""
     if isinstance(raw, (str, bytes)):
         try:
             data = json.loads(raw)
@@ -254,17 +276,23 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[_M] | tuple[type[Mes
     if len(data) - 2 > len(kwargs):
         extra = set(data) - set(schema) - {"type", "v"}
         raise WireError(f"{cls.__name__} message has unknown fields {sorted(extra)}.")
-    return typing.cast(_M, cls(**kwargs))
+    return cls(**kwargs)
 
 
-@functools.lru_cache(maxsize=None)
-def _schema(cls: type[Message]) -> dict[str, tuple[Callable[[Any], bool], bool, Any]]:
+_Schema = dict[str, tuple[Callable[[Any], bool], bool, Any]]
+_SCHEMAS: dict[str, _Schema] = {}
+
+
+def _schema(cls: type[Message]) -> _Schema:
     """Field name -> (checker of its values, required, type hint) of a message class, computed once."""
-    hints = typing.get_type_hints(cls)
-    return {
-        f.name: (_checker(hints[f.name]), f.default is dataclasses.MISSING, hints[f.name])
-        for f in dataclasses.fields(cls)
-    }
+    schema = _SCHEMAS.get(cls.TYPE)
+    if schema is None:
+        hints = typing.get_type_hints(cls)
+        schema = _SCHEMAS[cls.TYPE] = {
+            f.name: (_checker(hints[f.name]), f.default is dataclasses.MISSING, hints[f.name])
+            for f in dataclasses.fields(cls)
+        }
+    return schema
 
 
 def _checker(hint: Any) -> Callable[[Any], bool]:

@@ -14,8 +14,8 @@ from billiard.process import current_process
 from celery import signals
 
 from hpo.distributed import wire
-from hpo.distributed.config import Settings
 from hpo.distributed.celery_app import create_app
+from hpo.distributed.config import Settings
 from hpo.workers._gpu import assign_gpu, detect_gpus
 from hpo.workers._heartbeat import Announcer
 from hpo.workers._task import WorkerRuntime

@@ -27,7 +27,9 @@ class AttemptChannel:
     def send(self, message: wire.Message) -> None:
         self._execute([_xadd(message)])
 
-    def request(self, message: wire.Start | wire.Suggest | wire.Report, first: tuple[Any, ...] | None = None) -> wire.Reply:
+    def request(
+        self, message: wire.Start | wire.Suggest | wire.Report, first: tuple[Any, ...] | None = None
+    ) -> wire.Reply:
         """Send ``message`` and return the reply with the same ``seq`` (stale replies are skipped).
 
         ``first``, a command to run just before the message, the message and the first wait for its

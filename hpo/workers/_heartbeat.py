@@ -92,4 +92,4 @@ class AttemptHeartbeats:
                 _logger.warning("Could not send attempt heartbeats; retrying.", exc_info=True)
             period = min(timeout_s for _, timeout_s in attempts.values()) / 5
             with self._changed:  # until the next period, or at once for an attempt not beaten yet
-                self._changed.wait_for(lambda: self._attempts.keys() - attempts.keys(), timeout=period)
+                self._changed.wait_for(lambda: self._attempts.keys() - attempts.keys(), timeout=period)  # noqa: B023

@@ -53,7 +53,9 @@ class WorkerRuntime:
         """Run the attempt described by ``payload``; return its final state (or why it was skipped)."""
         task = wire.parse(payload, wire.TrialTask)
         channel = AttemptChannel(self.line, task)
-        header = {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
+        header: dict[str, Any] = {
+            "study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token
+        }
         device = f"gpu:{self.device}" if self.device is not None else None
         # The attempt's heartbeat key exists before the coordinator hears of the start: a coordinator
         # restarting before it stored who started the attempt finds the key and does not publish it again.
