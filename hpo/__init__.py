@@ -4,9 +4,9 @@ Moving from Optuna means changing the import: ``import hpo as optuna``.
 """
 
 from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, storages, study, trial
-from hpo.exceptions import TrialPruned
 from hpo.distributed.client import StudyHandle, get_study_handle, submit_study
 from hpo.distributed.objectives import objective
+from hpo.exceptions import TrialPruned
 from hpo.study import (
     Study,
     copy_study,
@@ -44,6 +44,7 @@ __all__ = [
     "samplers",
     "search_space",
     "storage",
+    "storages",
     "study",
     "submit_study",
     "trial",

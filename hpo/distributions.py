@@ -14,9 +14,9 @@ import json
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
-CategoricalChoiceType = Union[None, bool, int, float, str]
+CategoricalChoiceType = None | bool | int | float | str
 _CHOICE_TYPES = (type(None), bool, int, float, str)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from logging import CRITICAL, DEBUG, ERROR, FATAL, INFO, WARN, WARNING
 
 __all__ = [

@@ -21,7 +21,7 @@ def pareto_front_trials(trials: Sequence[FrozenTrial], directions: Sequence[Stud
         return []
     signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
     loss = np.array([t.values for t in trials], dtype=float) * signs
-    return [trials[i] for i in np.flatnonzero(is_pareto_front(loss))]
+    return [trials[i] for i in np.flatnonzero(is_pareto_front(loss)).tolist()]
 
 
 def is_pareto_front(loss: np.ndarray) -> np.ndarray:

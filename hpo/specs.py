@@ -70,13 +70,19 @@ def to_spec(obj: Any) -> dict[str, Any]:
     if _ARGS_ATTR not in obj.__dict__ and type(obj).__init__ is object.__init__:
         return {"class": path_of(type(obj)), "kwargs": {}}
     if _ARGS_ATTR not in obj.__dict__:
-        raise SpecError(f"{type(obj).__name__} does not record its constructor arguments; subclass BaseSampler/BasePruner.")
+        raise SpecError(
+            f"{type(obj).__name__} does not record its constructor arguments; subclass BaseSampler/BasePruner."
+        )
     return {"class": path_of(type(obj)), "kwargs": {k: _encode(v) for k, v in obj.__dict__[_ARGS_ATTR].items()}}
 
 
 def from_spec(spec: dict[str, Any]) -> Any:
     """Build the object a spec describes."""
-    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("kwargs", {}), dict):
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("class"), str)
+        or not isinstance(spec.get("kwargs", {}), dict)
+    ):
         raise SpecError(f"A spec must look like {{'class': 'module:Class', 'kwargs': {{...}}}}, got {spec!r}.")
     cls = import_path(spec["class"])
     if not isinstance(cls, type):

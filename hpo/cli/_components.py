@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from hpo import pruners, samplers
 from hpo.cli._load import load_object
-
-T = TypeVar("T")
 
 # Short names of hpo's samplers and pruners; only those this version of hpo provides are offered.
 SAMPLER_NAMES = {
@@ -50,7 +48,11 @@ def _available(module: ModuleType, names: dict[str, str]) -> dict[str, Any]:
     return {short: getattr(module, cls) for short, cls in names.items() if hasattr(module, cls)}
 
 
-def _make(name: str, option: str, available: dict[str, Any], base: type[T], example: str) -> T:
+def _make(name: str, option: str, available: dict[str, Any], base: type, example: str) -> Any:
+    """An instance of ``base`` (checked here) from a short name or ``MODULE:CLASS``.
+
+    ``base`` is a plain ``type``, not ``type[T]``: mypy accepts no abstract class (BaseSampler) there.
+    """
     if ":" not in name:
         if name.lower() not in available:
             raise click.BadParameter(

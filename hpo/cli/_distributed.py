@@ -12,8 +12,8 @@ import hpo
 from hpo.cli._components import make_pruner, make_sampler
 from hpo.cli._load import worker_target
 from hpo.cli._output import echo_object, format_option
-from hpo.distributed.local_stack import LocalStack
 from hpo.distributed.client import get_study_handle
+from hpo.distributed.local_stack import LocalStack
 
 BROKER_ENV = "HPO_BROKER_URL"
 DEFAULT_LOCAL_STORAGE = "sqlite:///hpo.db"
@@ -44,7 +44,9 @@ def start(storage: str, broker: str | None) -> None:
 
 def submit_options(func: Any) -> Any:
     for option in reversed([
-        click.option("--n-trials", type=click.IntRange(min=1), required=True, help="Trials to run, across all workers."),
+        click.option(
+            "--n-trials", type=click.IntRange(min=1), required=True, help="Trials to run, across all workers."
+        ),
         click.option("--study-name", help="Name of the study. A unique name is generated when omitted."),
         click.option("--queue", help="Celery queue of the workers to use (cpu, gpu, ...).  [default: cpu]"),
         click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Publish no trial after this."),

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 import hpo
-from hpo.cli._options import verbosity_options
 from hpo.cli._distributed import cancel, coordinator, status, submit
+from hpo.cli._options import verbosity_options
 from hpo.cli._run import run
 from hpo.cli._storage import storage
 from hpo.cli._study import study

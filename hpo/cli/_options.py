@@ -25,8 +25,8 @@ class ManyValuesOption(click.Option):
     give ``("minimize", "maximize")``, as in Optuna's command line.
     """
 
-    def __init__(self, *args: Any, choices: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(*args, type=click.Choice(choices, case_sensitive=False), multiple=True, **kwargs)
+    def __init__(self, param_decls: Sequence[str] | None = None, *, choices: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(param_decls, type=click.Choice(choices, case_sensitive=False), multiple=True, **kwargs)
         self._choices = {choice.lower() for choice in choices}
 
     def add_to_parser(self, parser: Any, ctx: click.Context) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 import hpo
-from hpo.cli._distributed import DEFAULT_LOCAL_STORAGE, run_on_workers
 from hpo.cli._components import PRUNER_NAMES, SAMPLER_NAMES, make_pruner, make_sampler
+from hpo.cli._distributed import DEFAULT_LOCAL_STORAGE, run_on_workers
 from hpo.cli._load import load_objective
 from hpo.cli._options import (
     STORAGE_ENV,

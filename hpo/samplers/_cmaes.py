@@ -204,10 +204,11 @@ class CmaEsSampler(IndependentFallbackSampler):
         """
         states = (TrialState.COMPLETE, TrialState.PRUNED) if self._consider_pruned_trials else (TrialState.COMPLETE,)
         seen = self._seen.setdefault(_study_key(study), {})
-        finished = []
+        finished: list[_Finished] = []
         for t in study.get_trials(deepcopy=False, states=states):
-            entry = seen.get(t.trial_id, _UNSEEN)
-            if entry is _UNSEEN:
+            if t.trial_id in seen:
+                entry = seen[t.trial_id]
+            else:
                 entry = seen[t.trial_id] = self._learnable(study, t)
             if entry is not None:
                 finished.append((t, *entry))
@@ -333,8 +334,8 @@ class CmaEsSampler(IndependentFallbackSampler):
         return _Regime(mean, popsize, poptype, n_large, small_n_eval, large_n_eval)
 
 
-_Finished: TypeAlias = "tuple[FrozenTrial, float, int | None]"  # a trial CMA-ES may learn from: value to minimize, generation
-_UNSEEN = object()
+# A trial CMA-ES may learn from: value to minimize, generation.
+_Finished: TypeAlias = "tuple[FrozenTrial, float, int | None]"
 
 
 def _study_key(study: Study) -> tuple[int, int, str]:

@@ -6,7 +6,7 @@ import itertools
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from hpo.trial import FrozenTrial, TrialState
 if TYPE_CHECKING:
     from hpo.study import Study
 
-GridValueType = Union[None, bool, int, float, str]
+GridValueType = None | bool | int | float | str
 
 GRID_ID_KEY = "grid_id"
 SEARCH_SPACE_KEY = "search_space"

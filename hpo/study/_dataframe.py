@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo.trial import FrozenTrial
@@ -72,7 +73,7 @@ def _fields(trial: FrozenTrial, attr: str, n_objectives: int) -> list[tuple[Any,
             return [(k, repr(v)) for k, v in items]
         return list(items)
     if attr == "values":
-        values = trial.values or [None] * n_objectives
+        values: Sequence[float | None] = trial.values or [None] * n_objectives
         return [(i, v) for i, v in enumerate(values)]
     if attr == "value":
         return [("", trial.values[0] if trial.values else None)]

@@ -75,7 +75,11 @@ def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
 
 
 def copy_study(
-    *, from_study_name: str, from_storage: str | BaseStorage, to_storage: str | BaseStorage, to_study_name: str | None = None
+    *,
+    from_study_name: str,
+    from_storage: str | BaseStorage,
+    to_storage: str | BaseStorage,
+    to_study_name: str | None = None,
 ) -> None:
     """Copy a study with its finished trials and attributes into another storage."""
     source = load_study(study_name=from_study_name, storage=from_storage)

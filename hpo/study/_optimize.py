@@ -68,7 +68,7 @@ class _ProgressBar:
         if len(study.directions) == 1:
             try:
                 best = study.best_trial
-                self._bar.set_description(f"Best trial: {best.number}. Best value: {best.values[0]:.6g}", refresh=False)
+                self._bar.set_description(f"Best trial: {best.number}. Best value: {best.value:.6g}", refresh=False)
             except ValueError:
                 pass
         self._bar.refresh()

@@ -26,6 +26,13 @@ def is_feasible(trial: FrozenTrial) -> bool:
     return all(c <= 0.0 for c in trial.system_attrs.get(CONSTRAINTS_KEY, ()))
 
 
+def _single_value(trial: FrozenTrial) -> float:
+    """The objective value of a COMPLETE trial of a single-objective study."""
+    values = trial.values
+    assert values is not None, "a COMPLETE trial has its values"
+    return values[0]
+
+
 class Study:
     """A named optimization task in a storage: its direction(s), sampler, pruner and trials.
 
@@ -99,7 +106,7 @@ class Study:
         if not feasible:
             raise ValueError("No feasible trial is completed yet (every one violates its constraints).")
         pick = max if self._directions[0] == StudyDirection.MAXIMIZE else min
-        return copy.deepcopy(pick(feasible, key=lambda t: t.values[0]))
+        return copy.deepcopy(pick(feasible, key=_single_value))
 
     @property
     def best_value(self) -> float:

@@ -93,10 +93,10 @@ def _log_finished(study: Study, trial: FrozenTrial, fail_reason: str | None) -> 
     if len(study.directions) > 1:
         _logger.info(f"Trial {trial.number} finished with values: {trial.values} and parameters: {trial.params}.")
         return
-    message = f"Trial {trial.number} finished with value: {trial.values[0]} and parameters: {trial.params}."
+    message = f"Trial {trial.number} finished with value: {trial.value} and parameters: {trial.params}."
     try:
         best = study.best_trial
     except ValueError:  # e.g. no trial satisfies its constraints yet
         _logger.info(message)
         return
-    _logger.info(f"{message} Best is trial {best.number} with value: {best.values[0]}.")
+    _logger.info(f"{message} Best is trial {best.number} with value: {best.value}.")

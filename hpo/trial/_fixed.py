@@ -30,7 +30,9 @@ class FixedTrial(BaseTrial):
             )
         value = self._params[name]
         if not distribution._contains(distribution.to_internal_repr(value)):
-            warnings.warn(f"The value {value!r} of parameter {name!r} is out of {distribution!r}.", UserWarning)
+            warnings.warn(
+                f"The value {value!r} of parameter {name!r} is out of {distribution!r}.", UserWarning, stacklevel=3
+            )
         if name in self._distributions:
             check_distribution_compatibility(self._distributions[name], distribution, param_name=name)
         self._suggested_params[name] = value

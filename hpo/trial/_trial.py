@@ -35,7 +35,11 @@ class Trial(BaseTrial):
 
     @classmethod
     def resume(
-        cls, study: Study, trial_id: int, relative_search_space: dict[str, BaseDistribution], relative_params: dict[str, Any]
+        cls,
+        study: Study,
+        trial_id: int,
+        relative_search_space: dict[str, BaseDistribution],
+        relative_params: dict[str, Any],
     ) -> Trial:
         """Re-attach to a running trial whose relative parameters were already sampled (no sampler call)."""
         trial = cls.__new__(cls)

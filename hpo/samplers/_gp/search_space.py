@@ -7,7 +7,7 @@ slice. Categorical parameters keep their choice index, which the kernel compares
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import qmc
@@ -72,17 +72,17 @@ class SearchSpace:
         values = self._lows[i] + x * (self._highs[i] - self._lows[i])
         return np.exp(values) if self._is_log[i] else values
 
-    def normalize(self, params: list[Mapping[str, float]]) -> np.ndarray:
+    def normalize(self, params: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Rows of internal parameter values (choice index for categoricals) as an ``(n, dim)`` matrix."""
         X = np.array([[p[name] for name in self.names] for p in params], dtype=float).reshape(-1, self.dim)
-        for i in np.flatnonzero(~self.is_categorical):
+        for i in np.flatnonzero(~self.is_categorical).tolist():
             X[:, i] = self._normalize_column(i, X[:, i])
         return X
 
     def round(self, X: np.ndarray) -> np.ndarray:
         """``X`` (normalized, ``(n, dim)``) with every discrete column snapped to its nearest grid point."""
         X = X.copy()
-        for i in self.discrete:
+        for i in self.discrete.tolist():
             X[:, i] = self.grid_points(i, self.grid_index(i, X[:, i]))
         return X
 

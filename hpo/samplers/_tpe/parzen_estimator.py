@@ -110,7 +110,9 @@ class ParzenEstimator:
         self._mus, self._sigmas = np.hstack(mus), np.hstack(sigmas)
         with np.errstate(divide="ignore"):
             log_weights = np.log(np.concatenate(weights))
-        log_mass = _log_kernel_mass((s.low[:, None] - self._mus) / self._sigmas, (s.high[:, None] - self._mus) / self._sigmas)
+        log_mass = _log_kernel_mass(
+            (s.low[:, None] - self._mus) / self._sigmas, (s.high[:, None] - self._mus) / self._sigmas
+        )
         # Per kernel, every term of the log density that does not depend on the point.
         self._kernel_constant = (
             log_weights
@@ -139,7 +141,8 @@ class ParzenEstimator:
         return np.vstack([inv_var, -2.0 * mus * inv_var, np.sum(mus * mus * inv_var, axis=0, keepdims=True)])
 
     def sample(self, rng: np.random.RandomState, size: int, group: int = 0) -> np.ndarray:
-        """``size`` draws from the mixture of ``group``, shape ``(size, len(space))``, in the internal representation."""
+        """``size`` draws from the mixture of ``group``, shape ``(size, len(space))``, in the internal
+        representation."""
         s = self._space
         start = self._offsets[group]
         active = start + rng.choice(len(self._weights[group]), p=self._weights[group], size=size)
@@ -174,7 +177,7 @@ class ParzenEstimator:
             for k in j:
                 z = (values[:, k, None] - self._mus[k]) / self._sigmas[k]
                 log_p -= 0.5 * z * z
-        for k, pairs in zip(s.gridded, self._grid_kernels):
+        for k, pairs in zip(s.gridded.tolist(), self._grid_kernels):
             log_p += self._grid_log_mass(k, x[:, s.numerical[k]], *pairs)
         for i, log_probs in zip(s.categorical, self._cat_log_probs):
             log_p += log_probs[x[:, i].astype(np.intp)]
@@ -252,11 +255,11 @@ def _categorical_table(n_choices: int, groups: list[tuple[np.ndarray, float, boo
     prior's share, then the uniform prior kernel.
     """
     choices = np.arange(n_choices)[:, None]
-    columns = []
+    columns: list[np.ndarray] = []
     for observed, smoothing, with_prior in groups:
         total = 1.0 + n_choices * smoothing
         with np.errstate(divide="ignore"):
-            hit, miss = np.log((1.0 + smoothing) / total), np.log(smoothing / total)
+            hit, miss = float(np.log((1.0 + smoothing) / total)), float(np.log(smoothing / total))  # -inf for 0
         columns.append(np.where(choices == observed, hit, miss))
         if with_prior:
             columns.append(np.full((n_choices, 1), -np.log(n_choices)))

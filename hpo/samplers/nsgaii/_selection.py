@@ -103,7 +103,7 @@ def crowded_comparison(trials: Sequence[FrozenTrial], directions: Sequence[Study
     distance = np.zeros(len(trials))
     for rank in np.unique(ranks):
         members = np.flatnonzero(ranks == rank)
-        distance[members] = crowding_distance(_loss([trials[i] for i in members], directions))
+        distance[members] = crowding_distance(_loss([trials[i] for i in members.tolist()], directions))
     return np.column_stack([ranks, distance])
 
 
