@@ -1,15 +1,26 @@
-"""Storages: where studies and trials are kept (in memory, or SQL through SQLAlchemy)."""
+"""Storages: where studies and trials are kept (in memory, SQL through SQLAlchemy, or a journal)."""
 
 from __future__ import annotations
 
 from hpo.storages._base import BaseStorage
 from hpo.storages._in_memory import InMemoryStorage
+from hpo.storages.journal import JournalStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "RDBStorage", "current_version", "get_storage", "is_shared_url", "upgrade"]
+__all__ = [
+    "BaseStorage",
+    "InMemoryStorage",
+    "JournalStorage",
+    "RDBStorage",
+    "current_version",
+    "get_storage",
+    "is_shared_url",
+    "upgrade",
+]
 
 
 def __getattr__(name: str) -> object:
-    if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):  # imported lazily: SQLAlchemy costs start-up time
+    # Imported lazily: SQLAlchemy costs start-up time.
+    if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):
         from hpo.storages import _sql
 
         return getattr(_sql, name)

@@ -10,6 +10,8 @@ from hpo.storage import BaseStorage, InMemoryStorage, get_storage
 def test_optuna_names() -> None:
     assert type(optuna.storages.get_storage(None)) is optuna.storages.InMemoryStorage
     assert issubclass(optuna.storages.RDBStorage, optuna.storages.BaseStorage)
+    assert issubclass(optuna.storages.JournalStorage, optuna.storages.BaseStorage)
+    assert optuna.storages.journal.JournalFileBackend and optuna.storages.journal.JournalRedisBackend
 
 
 def test_hpo_storage_is_an_alias_of_the_same_objects() -> None:
