@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from hpo.storages._base import BaseStorage
 from hpo.storages._in_memory import InMemoryStorage
 from hpo.storages.journal import JournalStorage
+
+if TYPE_CHECKING:
+    from hpo.storages._sql import RDBStorage, current_version, is_shared_url, upgrade
 
 __all__ = [
     "BaseStorage",
@@ -18,7 +23,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # Imported lazily: SQLAlchemy costs start-up time.
     if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):
         from hpo.storages import _sql

@@ -148,7 +148,7 @@ class Database:
             return "locked" in message or "busy" in message
         if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
             return True
-        args = getattr(orig, "args", ())
+        args: tuple[Any, ...] = getattr(orig, "args", ())
         return bool(args) and args[0] in _RETRYABLE_MYSQL_CODES
 
 

@@ -66,7 +66,8 @@ def _branch(kind: int, where: ColumnElement[bool], **columns: ColumnElement[Any]
     for name, type_ in list(_COLUMNS.items())[1:]:
         column = columns.get(name)
         selected.append((cast(null(), type_) if column is None else type_coerce(column, type_)).label(name))
-    return select(*selected).where(where)
+    query: Select[Any] = select(*selected).where(where)  # type: ignore[assignment]  # a wide Select is still one
+    return query
 
 
 def trials_query(where: ColumnElement[bool], study_id: ColumnElement[int] | None = None) -> CompoundSelect:

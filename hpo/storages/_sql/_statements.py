@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -48,8 +48,8 @@ TRIAL_SYSTEM_ATTRS = _table(TrialSystemAttributeModel)
 TRIAL_CHILDREN = (PARAMS, VALUES, INTERMEDIATE_VALUES, TRIAL_USER_ATTRS, TRIAL_SYSTEM_ATTRS)
 STUDY_CHILDREN = (DIRECTIONS, STUDY_USER_ATTRS, STUDY_SYSTEM_ATTRS)
 
-_study_id = bindparam("p_study_id")
-_trial_id = bindparam("p_trial_id")
+_study_id: BindParameter[int] = bindparam("p_study_id")
+_trial_id: BindParameter[int] = bindparam("p_trial_id")
 S, T = STUDIES.c, TRIALS.c  # column collections, for brevity
 
 # --- studies ----------------------------------------------------------------------------------
@@ -134,11 +134,11 @@ def upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
     """Insert a row, or update the row with the same ``keys`` (a unique constraint): all its other columns."""
     others = [c.name for c in table.columns if c.name not in keys and not c.primary_key]
     if dialect in ("sqlite", "postgresql"):
-        statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+        statement: Any = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
         return statement.on_conflict_do_update(
             index_elements=list(keys), set_={name: statement.excluded[name] for name in others}
         )
     if dialect in ("mysql", "mariadb"):
-        statement = mysql.insert(table)
-        return statement.on_duplicate_key_update({name: statement.inserted[name] for name in others})
+        mysql_statement = mysql.insert(table)
+        return mysql_statement.on_duplicate_key_update({name: mysql_statement.inserted[name] for name in others})
     raise NotImplementedError(f"No upsert for the SQL dialect {dialect!r}.")

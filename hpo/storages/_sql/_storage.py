@@ -69,7 +69,8 @@ class RDBStorage(BaseStorage):
         self._caches: dict[int, StudyTrialCache] = {}
         self._directions: dict[int, list[StudyDirection]] = {}
         self._distributions: dict[tuple[int, str], BaseDistribution] = {}
-        self._trusted_updatable: dict[int, tuple[int, int]] = {}  # running trial id -> (study id, number), see apply_batch
+        # running trial id -> (study id, number), see apply_batch
+        self._trusted_updatable: dict[int, tuple[int, int]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -139,7 +140,7 @@ class RDBStorage(BaseStorage):
                     f"A study named {name!r} already exists. Pass load_if_exists=True to resume it, "
                     "or choose another name."
                 ) from None
-            study_id = int(result.inserted_primary_key[0])
+            study_id = int(_primary_key(result))
             conn.execute(
                 sql.INSERT_DIRECTIONS,
                 [{"study_id": study_id, "objective": i, "direction": d} for i, d in enumerate(directions)],
@@ -268,7 +269,7 @@ class RDBStorage(BaseStorage):
                 row["state"] = template.state
                 row["datetime_start"] = template.datetime_start
                 row["datetime_complete"] = template.datetime_complete
-            trial_id = int(conn.execute(sql.INSERT_TRIAL, row).inserted_primary_key[0])
+            trial_id = int(_primary_key(conn.execute(sql.INSERT_TRIAL, row)))
             for table, rows in children.items():
                 conn.execute(table.insert(), [{**r, "trial_id": trial_id} for r in rows])
             return trial_id
@@ -564,3 +565,10 @@ def _template_rows(template: FrozenTrial) -> dict[Table, list[dict[str, Any]]]:
 def _checked(name: str, what: str) -> str:
     _check_name(name, what)
     return name
+
+
+def _primary_key(result: Any) -> Any:
+    """The primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has its primary key"
+    return key[0]
