@@ -1,8 +1,8 @@
 """The storage contract on the coordinator's ``MirroredStorage``: reads from memory, writes behind to SQLite.
 
 Every test ends by flushing the mirror and checking that a fresh ``get_storage(url)`` on its
-database holds the same studies and trials. The cases that do not apply to the coordinator's use
-of the mirror are overridden below, each with its reason.
+database holds the same studies and trials. Every case applies: threads creating trials of one
+study at once get the numbers SQL gave, and a template trial memory refuses never reaches SQL.
 """
 
 from __future__ import annotations
@@ -34,17 +34,3 @@ class TestMirroredStorage(StorageContract):
         assert isinstance(storage, MirroredStorage) and storage.flush(timeout=60)
         return get_storage(self.url)
 
-    @pytest.mark.skip(
-        reason="the coordinator creates a study's trials on the study's one lane thread; created from several "
-        "threads at once, memory may number them in another order than SQL did"
-    )
-    def test_threads_creating_trials_get_unique_consecutive_numbers(self, storage: BaseStorage) -> None:
-        super().test_threads_creating_trials_get_unique_consecutive_numbers(storage)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="SQL checks a template trial against the parameters written so far, which trail memory's, so it "
-        "accepts the trial memory then refuses; the coordinator creates no trials from templates",
-    )
-    def test_template_trial_with_incompatible_distribution_is_refused(self, storage: BaseStorage) -> None:
-        super().test_template_trial_with_incompatible_distribution_is_refused(storage)
