@@ -75,3 +75,11 @@ class ConfigError(HpoError, ValueError):
 
 class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
     """``HPO_CONFIG_FILE`` names a file that does not exist."""
+
+
+class BrokerUnavailableError(HpoError):
+    """The Redis broker cannot be reached."""
+
+
+class CoordinatorConflictError(HpoError):
+    """Another coordinator already serves this broker."""

@@ -8,20 +8,32 @@ for built-in and user-defined classes alike. Inside ``kwargs`` a function travel
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from hpo.exceptions import ImportTargetError, SpecError
 from hpo.importing import import_object
 
-__all__ = ["SpecError", "from_spec", "import_path", "path_of", "record_init_args", "to_spec"]
+__all__ = ["BUILTIN_MODULES", "SpecError", "from_spec", "import_path", "path_of", "record_init_args", "to_spec"]
 
 _ARGS_ATTR = "_spec_kwargs"
+#: The modules whose classes and functions a spec may always name: hpo's samplers and pruners.
+BUILTIN_MODULES = ("hpo.samplers", "hpo.pruners")
+#: While a spec from another process is built: the modules it may import from (None: any).
+_ALLOWED: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar("hpo_spec_modules", default=None)
+
+
+_BUILDABLE_ATTR = "_spec_buildable"
 
 
 def record_init_args(cls: type) -> None:
-    """Wrap ``cls.__init__`` so instances remember the (outermost) constructor arguments."""
+    """Wrap ``cls.__init__`` so instances remember the (outermost) constructor arguments; marks
+    ``cls`` (and so its subclasses) as buildable from a spec."""
+    setattr(cls, _BUILDABLE_ATTR, True)
     init = cls.__dict__.get("__init__")
     if init is None or getattr(init, "_records_spec", False):
         return
@@ -47,11 +59,32 @@ def record_init_args(cls: type) -> None:
 
 
 def import_path(path: str) -> Any:
-    """Import ``"package.module:Name"`` (or ``"package.module.Name"``) and return the object."""
+    """Import ``"package.module:Name"`` (or ``"package.module.Name"``) and return the object.
+
+    While :func:`from_spec` builds a spec with ``allowed_modules``, only those modules (and
+    :data:`BUILTIN_MODULES`) may be imported, whoever asks (e.g. a sampler's ``constraints_func``).
+    """
+    allowed = _ALLOWED.get()
     try:
-        return import_object(path, dotted=True)
+        return import_object(path, dotted=True, allowed_modules=allowed)
     except ImportTargetError as e:
-        raise SpecError(f"Cannot import {path!r}: {e}") from None
+        hint = (
+            " Allow its module on the coordinator with HPO_SPEC_MODULES (comma-separated package names)."
+            if allowed is not None and "not allowed" in str(e) else ""
+        )
+        raise SpecError(f"Cannot import {path!r}: {e}{hint}") from None
+
+
+@contextlib.contextmanager
+def _only_from(allowed_modules: Collection[str] | None) -> Iterator[None]:
+    if allowed_modules is None:
+        yield
+        return
+    token = _ALLOWED.set((*BUILTIN_MODULES, *allowed_modules))
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
 
 
 def path_of(obj: Any) -> str:
@@ -76,22 +109,39 @@ def to_spec(obj: Any) -> dict[str, Any]:
     return {"class": path_of(type(obj)), "kwargs": {k: _encode(v) for k, v in obj.__dict__[_ARGS_ATTR].items()}}
 
 
-def from_spec(spec: dict[str, Any]) -> Any:
-    """Build the object a spec describes."""
+def from_spec(spec: dict[str, Any], allowed_modules: Collection[str] | None = None) -> Any:
+    """Build the object a spec describes.
+
+    ``allowed_modules`` (for a spec that came from another process): classes, nested objects and
+    ``$callable`` functions may come only from these modules, their packages' modules and
+    :data:`BUILTIN_MODULES`; nothing else is imported. Either way, only classes that record their
+    constructor arguments (samplers, pruners, NSGA-II crossovers and mutations) are built.
+    """
+    with _only_from(allowed_modules):
+        return _build(spec)
+
+
+def _build(spec: Any) -> Any:
     if (
         not isinstance(spec, dict)
         or not isinstance(spec.get("class"), str)
         or not isinstance(spec.get("kwargs", {}), dict)
+        or not set(spec) <= {"class", "kwargs"}
     ):
-        raise SpecError(f"A spec must look like {{'class': 'module:Class', 'kwargs': {{...}}}}, got {spec!r}.")
+        raise SpecError(f"A spec must look like {{'class': 'module:Class', 'kwargs': {{...}}}}, got {spec!r:.200}.")
     cls = import_path(spec["class"])
     if not isinstance(cls, type):
         raise SpecError(f"{spec['class']!r} is not a class.")
+    if not getattr(cls, _BUILDABLE_ATTR, False):
+        raise SpecError(
+            f"{spec['class']!r} is not a sampler, pruner, crossover or mutation (a subclass of "
+            "hpo.samplers.BaseSampler or hpo.pruners.BasePruner); only those are built from specs."
+        )
     kwargs = {k: _decode(v) for k, v in spec.get("kwargs", {}).items()}
     try:
         return cls(**kwargs)
-    except TypeError as e:
-        raise SpecError(f"Cannot build {spec['class']} with {sorted(kwargs)}: {e}.") from e
+    except (TypeError, ValueError) as e:
+        raise SpecError(f"Cannot build {spec['class']} with {sorted(kwargs)}: {e}") from e
 
 
 def _encode(value: Any) -> Any:
@@ -119,6 +169,6 @@ def _decode(value: Any) -> Any:
         if set(value) == {"$callable"}:
             return import_path(value["$callable"])
         if set(value) == {"$object"}:
-            return from_spec(value["$object"])
+            return _build(value["$object"])
         return {k: _decode(v) for k, v in value.items()}
     return value

@@ -18,14 +18,14 @@ def _job() -> Job:
 def test_a_job_round_trips_through_a_study_as_json() -> None:
     study = hpo.create_study()
     job = _job()
-    store_job(study, job)
+    store_job(study.storage, study.study_id, job)
     stored = study.system_attrs[JOB_KEY]
     assert json.loads(json.dumps(stored)) == stored
     assert stored_job(study.system_attrs) == job
     ended = job.ended("cancelled")
     assert (ended.status, ended.running, job.running) == ("cancelled", False, True)
     assert ended.ended_at is not None and job.ended_at is None
-    store_job(study, ended)
+    store_job(study.storage, study.study_id, ended)
     assert stored_job(study.system_attrs) == ended
 
 

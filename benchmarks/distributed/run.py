@@ -43,6 +43,7 @@ def stack(tmp: pathlib.Path, slots: int, storage_url: str | None = None) -> Loca
         storage_url=storage_url or f"sqlite:///{tmp / 'hpo.db'}",
         n_workers=slots,
         objective_modules=["hpo_bench_objectives"],
+        spec_modules=["hpo_bench_objectives"],
         pythonpath=[str(HERE)],
         log_dir=str(tmp),
     )

@@ -11,9 +11,10 @@ import click
 import hpo
 from hpo.cli._components import make_pruner, make_sampler
 from hpo.cli._load import worker_target
-from hpo.cli._output import echo_object, format_option
+from hpo.cli._output import echo_object, echo_rows, format_option
 from hpo.distributed.client import get_study_handle
 from hpo.distributed.local_stack import LocalStack
+from hpo.exceptions import BrokerUnavailableError, CoordinatorConflictError
 
 BROKER_ENV = "HPO_BROKER_URL"
 DEFAULT_LOCAL_STORAGE = "sqlite:///hpo.db"
@@ -39,7 +40,26 @@ def start(storage: str, broker: str | None) -> None:
     """Host every submitted study until Ctrl-C or SIGTERM."""
     from hpo.coordinator import serve
 
-    serve(storage, broker)
+    try:
+        serve(storage, broker)
+    except (BrokerUnavailableError, CoordinatorConflictError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+@coordinator.command("dead-letters")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many, newest first.")
+@broker_option
+@format_option
+def dead_letters(limit: int, broker: str | None, fmt: str) -> None:
+    """List the messages the coordinator refused on arrival (too large, not JSON, unknown...) and why."""
+    from hpo.distributed.client import read_dead_letters
+
+    rows = [
+        {"at": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d.at)), "stream": d.stream, "reason": d.reason,
+         "size": d.size, "message": d.message[:200]}
+        for d in read_dead_letters(limit, broker_url=broker)
+    ]
+    echo_rows(rows, fmt, empty="(no dead letters)")
 
 
 def submit_options(func: Any) -> Any:
@@ -114,12 +134,15 @@ def run_on_workers(
     click.echo(f"Starting a local stack: Redis, a coordinator and {n_workers} worker process(es); storage {storage}.",
                err=True)
     started = time.perf_counter()
+    sampler_obj, pruner_obj = make_sampler(sampler), make_pruner(pruner)
+    own_classes = [type(obj).__module__ for obj in (sampler_obj, pruner_obj) if obj is not None]
     with LocalStack(
         storage_url=storage, n_workers=n_workers, queues=[queue], objective_modules=[objective_path.split(":")[0]],
+        spec_modules=[m for m in own_classes if m != "hpo" and not m.startswith("hpo.")],
         pythonpath=pythonpath, broker_url=os.environ.get(BROKER_ENV),
     ) as stack:
         handle = hpo.submit_study(
-            objective_path, n_trials, study_name=study_name, sampler=make_sampler(sampler), pruner=make_pruner(pruner),
+            objective_path, n_trials, study_name=study_name, sampler=sampler_obj, pruner=pruner_obj,
             storage=storage, queue=queue, timeout=timeout, load_if_exists=load_if_exists, broker_url=stack.broker_url,
             **direction_kwargs,
         )

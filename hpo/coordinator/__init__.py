@@ -32,7 +32,7 @@ def __getattr__(name: str) -> Any:
 
 def serve(storage_url: str | None = None, broker_url: str | None = None) -> None:
     """Run a coordinator until SIGINT or SIGTERM; arguments override ``HPO_STORAGE_URL``/``HPO_BROKER_URL``."""
-    settings = Settings.from_env()
+    settings = Settings.from_env(stack_fallback=False)  # never another stack's Redis by accident
     settings = dataclasses.replace(
         settings, storage_url=storage_url or settings.storage_url, broker_url=broker_url or settings.broker_url
     )

@@ -34,6 +34,7 @@ import redis
 
 from hpo.coordinator._jobs import JobService
 from hpo.coordinator._lane import SerialLane
+from hpo.coordinator._lease import BrokerLease
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import StudyRun
@@ -50,6 +51,8 @@ _logger = logging.getLogger(__name__)
 
 #: Exit status of a coordinator whose lane died of a bug (70, as for a dead SQL writer).
 LANE_DIED_EXIT = WRITER_DIED_EXIT
+#: Exit status of a coordinator that found another holding its broker's lease.
+LEASE_LOST_EXIT = 75
 #: Errors of a client's request that are the client's to fix: answered, not logged as failures.
 _CLIENT_ERRORS = (ValueError, KeyError, DuplicatedStudyError, SpecError)
 
@@ -69,12 +72,14 @@ class Coordinator:
         self.settings = settings
         self._consumer = consumer_name
         self._client = redis.Redis.from_url(settings.broker_url)
+        self._lease = BrokerLease(self._client, settings.broker_url)
+        self._lease.acquire()  # before anything is started or written: one coordinator per broker
         self.storage = MirroredStorage(settings.storage_url)
         self._celery = create_app(settings)
         self._publisher = SerialLane("hpo-publish")
         self.slots = Slots(self._client)
         self.jobs = JobService(self.storage, self.slots, self._publish, settings.reply_timeout_s,
-                               settings.heartbeat_timeout_s)
+                               settings.heartbeat_timeout_s, settings.spec_modules)
         self._stop = threading.Event()
         self._acks: list[bytes] = []  # inbox entries stored in SQL, to acknowledge
         self._acks_lock = threading.Lock()
@@ -94,7 +99,6 @@ class Coordinator:
                     raise
         self.slots.refresh()
         self.jobs.resume(self._running_on)  # before any worker message is read
-        self._client.set(wire.coordinator_key(), self._consumer, ex=30)
         for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
                              ("hpo-dispatch", self._dispatch_loop)):
             thread = threading.Thread(target=_or_exit, args=(target,), name=name, daemon=True)
@@ -114,6 +118,7 @@ class Coordinator:
         self.jobs.close()
         self._publisher.close()
         self.storage.close()
+        self._lease.release()
 
     def serve_forever(self) -> None:
         self.start()
@@ -152,6 +157,21 @@ class Coordinator:
         """The worker whose heartbeat says it runs each attempt, or None."""
         values: list[bytes | None] = self._client.mget([wire.alive_key(t) for t in tokens])  # type: ignore[assignment]
         return [value.decode() if value is not None else None for value in values]
+
+    def _set_aside(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], reason: str) -> None:
+        """Move a refused message to the dead-letter stream (its first 64 KiB), with why; the caller
+        acknowledges the original. Never raises: a broken Redis only loses the copy."""
+        _logger.warning("Setting aside %s entry %s: %s", stream, entry_id.decode(errors="replace"), reason)
+        raw = fields.get(b"m", b"")
+        try:
+            self._client.xadd(
+                wire.DEAD_LETTERS,
+                {"stream": stream, "id": entry_id, "reason": reason[:4096], "message": raw[:65536],
+                 "size": len(raw), "at": time.time()},
+                maxlen=wire.DEAD_LETTERS_KEPT, approximate=True,
+            )
+        except redis.RedisError:
+            _logger.exception("Could not set the entry aside.")
 
     def _pipeline(self, commands: list[tuple[Any, ...]]) -> None:
         """Send several commands in one round trip (redis-py, off the hot path)."""
@@ -197,7 +217,12 @@ class Coordinator:
                 cursor = entries[-1][0] if entries else ">"
             done = []
             for entry_id, fields in entries:
-                settled, answer = self._handle_inbox(entry_id, fields)
+                try:
+                    settled, answer = self._handle_inbox(entry_id, fields)
+                except Exception as e:  # a bug met by one message: set it aside, answer the others
+                    _logger.exception("Handling inbox entry %s failed.", entry_id)
+                    self._set_aside(wire.INBOX, entry_id, fields, f"The coordinator failed on it: {e!r}")
+                    settled, answer = True, None
                 if settled:
                     done.append(entry_id)
                 if answer is not None:
@@ -223,7 +248,7 @@ class Coordinator:
                 fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish)
             )
         except wire.WireError as e:
-            _logger.warning("Dropping an invalid inbox message %s: %s", entry_id, e)
+            self._set_aside(wire.INBOX, entry_id, fields, str(e))
             return True, None
         run = self.jobs.run_of(message.study_id)
         if run is None:
@@ -257,30 +282,40 @@ class Coordinator:
 
     # --- control lane -------------------------------------------------------------------------
     def _control_loop(self) -> None:
+        cursor = "0"  # first the requests a previous run read but did not answer, then new ones
         while not self._stop.is_set():
             try:
                 batches: Any = self._client.xreadgroup(
-                    wire.COORDINATOR_GROUP, self._consumer, {wire.CONTROL: ">"}, count=16, block=200
+                    wire.COORDINATOR_GROUP, self._consumer, {wire.CONTROL: cursor}, count=16, block=200
                 )
             except redis.RedisError:
                 _logger.exception("Reading the control stream failed; retrying.")
                 time.sleep(0.5)
                 continue
-            for entry_id, fields in batches[0][1] if batches else []:
-                reply = self._handle_control(fields)
+            entries = batches[0][1] if batches else []
+            if cursor != ">" and not entries:
+                cursor = ">"
+            for entry_id, fields in entries:
+                fields = fields or {}  # a pending entry deleted meanwhile has no fields
+                try:
+                    reply = self._handle_control(entry_id, fields)
+                except Exception as e:  # a bug met by one request: set it aside, serve the others
+                    _logger.exception("Handling control entry %s failed.", entry_id)
+                    self._set_aside(wire.CONTROL, entry_id, fields, f"The coordinator failed on it: {e!r}")
+                    reply = None
                 commands = [("XACK", wire.CONTROL, wire.COORDINATOR_GROUP, entry_id), ("XDEL", wire.CONTROL, entry_id)]
                 if reply is not None:
                     commands = _reply_commands(wire.reply_key(reply.request_id), reply.to_json()) + commands
                 self._pipeline(commands)
 
-    def _handle_control(self, fields: dict[bytes, bytes]) -> wire.ControlReply | None:
+    def _handle_control(self, entry_id: bytes, fields: dict[bytes, bytes]) -> wire.ControlReply | None:
         """The answer to one client request (None for a message that is not one)."""
         try:
             message: wire.Submit | wire.Cancel | wire.Status = wire.parse(
                 fields.get(b"m", b""), (wire.Submit, wire.Cancel, wire.Status)
             )
         except wire.WireError as e:
-            _logger.warning("Dropping an invalid control message: %s", e)
+            self._set_aside(wire.CONTROL, entry_id, fields, str(e))
             return None
         try:
             if isinstance(message, wire.Submit):
@@ -305,11 +340,15 @@ class Coordinator:
     def _dispatch_loop(self) -> None:
         while not self._stop.wait(0.5):
             try:
+                held = self._lease.renew()
                 self.slots.refresh()
-                self._client.set(wire.coordinator_key(), self._consumer, ex=30)
             except redis.RedisError:
                 _logger.exception("Reading worker announcements failed.")
                 continue
+            if not held:
+                _logger.critical("Another coordinator (%s) took this broker's lease; this one stops writing and "
+                                 "exits.", self._lease.holder())
+                os._exit(LEASE_LOST_EXIT)
             try:
                 self.jobs.end_lost_attempts(self._running_on)
             except redis.RedisError:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from hpo.exceptions import HpoError
 
 if TYPE_CHECKING:
-    from hpo.study import Study
+    from hpo.storages import BaseStorage
 
 JOB_KEY = "hpo:job"
 
@@ -86,9 +86,9 @@ class Job:
         return job
 
 
-def store_job(study: Study, job: Job) -> None:
-    """Write ``job`` to its study (behind, to SQL, through the coordinator's mirror)."""
-    study.set_system_attr(JOB_KEY, job.to_json())
+def store_job(storage: BaseStorage, study_id: int, job: Job) -> None:
+    """Write ``job`` to its study (through the coordinator's mirror: to memory now, to SQL behind)."""
+    storage.set_study_system_attr(study_id, JOB_KEY, job.to_json())
 
 
 def stored_job(system_attrs: dict[str, Any]) -> Job | None:

@@ -38,8 +38,9 @@ class JobService:
     """Hosts every running job's study (a :class:`StudyRun` each) on the coordinator's mirror of SQL."""
 
     def __init__(self, mirror: MirroredStorage, slots: Slots, publish: Publish, reply_timeout_s: float,
-                 heartbeat_timeout_s: float) -> None:
+                 heartbeat_timeout_s: float, spec_modules: tuple[str, ...] = ()) -> None:
         self._mirror = mirror
+        self._spec_modules = spec_modules  # besides hpo's own: where submitted samplers and pruners may come from
         self._slots = slots
         self._publish = publish
         self._reply_timeout_s = reply_timeout_s
@@ -77,13 +78,13 @@ class JobService:
                 continue
             _logger.info("Resuming study %s.", frozen.study_name)
             try:
-                pruner = _pruner(job.pruner)
-                sampler = self._mirror.build_sampler(job.sampler, len(frozen.directions))
+                pruner = _pruner(job.pruner, self._spec_modules)
+                sampler = self._mirror.build_sampler(job.sampler, len(frozen.directions), self._spec_modules)
             except SpecError as e:
                 _logger.error("Study %s cannot resume: %s", frozen.study_name, e)
-                self._mirror.host(frozen.study_name)
-                store_job(Study(frozen.study_name, self._mirror),
-                          job.ended("error", f"The coordinator could not resume the study: {e}"))
+                study_id = self._mirror.host(frozen.study_name)
+                ended = job.ended("error", f"The coordinator could not resume the study: {e}")
+                store_job(self._mirror, study_id, ended)
                 continue
             self._host(frozen.study_name, job, sampler, pruner).adopt_running(running_on)
 
@@ -109,8 +110,8 @@ class JobService:
         if message.n_trials < 1:
             raise ValueError(f"n_trials must be a positive integer, got {message.n_trials}.")
         directions = [parse_direction(d) for d in message.directions] or [parse_direction("minimize")]
-        pruner = _pruner(message.pruner)  # a bad spec is refused before anything is stored
-        sampler = self._mirror.build_sampler(message.sampler, len(directions))
+        pruner = _pruner(message.pruner, self._spec_modules)  # a bad spec is refused before anything is stored
+        sampler = self._mirror.build_sampler(message.sampler, len(directions), self._spec_modules)
         try:
             study_id = self._create_or_reuse(message, directions)
         except BaseException:
@@ -121,7 +122,8 @@ class JobService:
                       timeout_s=message.timeout_s, sampler=message.sampler, pruner=message.pruner,
                       base_finished=self._mirror.get_n_trials(study_id, _FINISHED))
         run = self._host(name, job, sampler, pruner)
-        store_job(run.study, job)
+        store_job(self._mirror, study_id, job)
+        self._mirror.flush()  # the client's "submitted" means stored: a coordinator killed now resumes it
         run.lane.submit(run.top_up)
         _logger.info("Study %s submitted: %d trials of %s on queue %s.", name, job.n_trials, job.objective, job.queue)
         return {"study_name": name, "study_id": study_id}
@@ -174,6 +176,7 @@ class JobService:
             study_id = self._mirror.backend.get_study_id_from_name(study_name)
         except StudyNotFoundError as e:
             raise KeyError(str(e)) from None
+        self._mirror.flush()  # e.g. a job this coordinator ended at its start
         job = stored_job(self._mirror.backend.get_study_system_attrs(study_id))
         if job is None:
             raise KeyError(f"Study {study_name!r} was never submitted to a coordinator.")
@@ -207,12 +210,12 @@ class JobService:
             run.close()
 
 
-def _pruner(spec: dict[str, Any] | None) -> BasePruner | None:
-    """A job's pruner, built from its spec (None: the default), once per hosting. (Its sampler is
-    built in its own process: :meth:`MirroredStorage.build_sampler`.)"""
+def _pruner(spec: dict[str, Any] | None, spec_modules: tuple[str, ...]) -> BasePruner | None:
+    """A job's pruner, built from its spec (None: the default) from hpo's modules and ``spec_modules``
+    only, once per hosting. (Its sampler is built in its own process: :meth:`MirroredStorage.build_sampler`.)"""
     if spec is None:
         return None
-    pruner = specs.from_spec(spec)
+    pruner = specs.from_spec(spec, spec_modules)
     if not isinstance(pruner, BasePruner):
         raise SpecError(f"{type(pruner).__name__} is not a pruner (a subclass of hpo.pruners.BasePruner).")
     return pruner

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import collections
 import datetime
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from hpo.coordinator._sampler_process import SAMPLER_WRITES, SamplerProcess, Write
 from hpo.coordinator._writer import SqlWriter
-from hpo.distributions import BaseDistribution
+from hpo.distributions import BaseDistribution, check_distribution_compatibility
 from hpo.storages import InMemoryStorage, get_storage
 from hpo.study import FrozenStudy, StudyDirection
 from hpo.trial import FrozenTrial, TrialState
@@ -32,6 +33,7 @@ class MirroredStorage(InMemoryStorage):
         self.backend = get_storage(storage_url)
         self.writer = SqlWriter(storage_url)
         self._samplers: dict[int, SamplerProcess] = {}
+        self._creation_locks: dict[int, threading.Lock] = {}
         # Sampler processes started ahead (each imports for about a second), so that studies
         # submitted back to back each find one ready.
         self._spares = collections.deque(SamplerProcess() for _ in range(_SPARES))
@@ -69,8 +71,27 @@ class MirroredStorage(InMemoryStorage):
         return self.host(self.backend.get_study_name_from_id(study_id))
 
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
-        # Only this method creates trials of hosted studies, so SQL's numbers match memory's.
-        trial_id = self.backend.create_new_trial(study_id, template_trial)
+        # Only this method creates trials of hosted studies, one at a time per study, so SQL's
+        # numbers match memory's.
+        with self._creation_lock(study_id):
+            if template_trial is not None:
+                self._check_template(study_id, template_trial)  # SQL's params trail memory's: memory decides
+            trial_id = self.backend.create_new_trial(study_id, template_trial)
+            self._adopt_created(study_id, trial_id, template_trial)
+        return trial_id
+
+    def _creation_lock(self, study_id: int) -> threading.Lock:
+        with self._lock:
+            return self._creation_locks.setdefault(study_id, threading.Lock())
+
+    def _check_template(self, study_id: int, template: FrozenTrial) -> None:
+        with self._lock:
+            known = self._study(study_id).param_distribution
+            for name, distribution in template.distributions.items():
+                if name in known:
+                    check_distribution_compatibility(known[name], distribution, param_name=name)
+
+    def _adopt_created(self, study_id: int, trial_id: int, template_trial: FrozenTrial | None) -> None:
         with self._lock:
             number = len(self._study(study_id).trials)
             if template_trial is None:
@@ -91,7 +112,6 @@ class MirroredStorage(InMemoryStorage):
             sampler = self._samplers.get(study_id)
             if sampler is not None:
                 sampler.feed("adopt_trial", (study_id, trial))  # stored trials are never mutated: no copy
-        return trial_id
 
     def delete_study(self, study_id: int) -> None:
         self.flush()
@@ -99,14 +119,16 @@ class MirroredStorage(InMemoryStorage):
         super().delete_study(study_id)
 
     # --- the studies' samplers ----------------------------------------------------------------
-    def build_sampler(self, spec: dict[str, Any] | None, n_objectives: int) -> SamplerProcess:
-        """A sampler process that built the sampler of ``spec`` (None: the default); raises what
-        building it raised, e.g. :class:`~hpo.exceptions.SpecError`, and then keeps no process."""
+    def build_sampler(self, spec: dict[str, Any] | None, n_objectives: int,
+                      spec_modules: tuple[str, ...] = ()) -> SamplerProcess:
+        """A sampler process that built the sampler of ``spec`` (None: the default) from hpo's
+        modules and ``spec_modules`` only; raises what building it raised, e.g.
+        :class:`~hpo.exceptions.SpecError`, and then keeps no process."""
         with self._lock:
             process = self._spares.popleft()
             self._spares.append(SamplerProcess())  # imports while this one builds
         try:
-            process.build(spec, n_objectives)
+            process.build(spec, n_objectives, spec_modules)
         except BaseException:
             process.close()
             raise

@@ -79,12 +79,13 @@ class SamplerProcess(BaseSampler):
     def __repr__(self) -> str:
         return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
 
-    def build(self, spec: dict[str, Any] | None, n_objectives: int) -> None:
-        """Build the sampler of ``spec`` (None: the default for ``n_objectives``) in the process;
-        raise what building it raised (e.g. :class:`~hpo.exceptions.SpecError`)."""
+    def build(self, spec: dict[str, Any] | None, n_objectives: int, spec_modules: tuple[str, ...]) -> None:
+        """Build the sampler of ``spec`` (None: the default for ``n_objectives``) in the process,
+        from hpo's modules and ``spec_modules`` only; raise what building it raised (e.g.
+        :class:`~hpo.exceptions.SpecError`)."""
         with self._call_lock:
             try:
-                self._connection.send((spec, n_objectives))
+                self._connection.send((spec, n_objectives, spec_modules))
                 ok, answer = self._connection.recv()
             except (EOFError, OSError) as e:
                 raise SamplerProcessError(
@@ -209,12 +210,12 @@ def _after(study: Study, trial_id: int, state: TrialState, values: list[float] |
 _OPS: dict[str, Callable[..., Any]] = {"start": _start, "independent": _independent, "after": _after}
 
 
-def _build(spec: dict[str, Any] | None, n_objectives: int) -> BaseSampler:
+def _build(spec: dict[str, Any] | None, n_objectives: int, spec_modules: tuple[str, ...]) -> BaseSampler:
     from hpo.samplers import default_sampler
 
     if spec is None:
         return default_sampler(n_objectives)
-    sampler = specs.from_spec(spec)
+    sampler = specs.from_spec(spec, spec_modules)
     if not isinstance(sampler, BaseSampler):
         raise SpecError(f"{type(sampler).__name__} is not a sampler (a subclass of hpo.samplers.BaseSampler).")
     return sampler

@@ -82,7 +82,7 @@ class StudyRun:
     def _end_job(self, status: JobStatus, error: str | None = None) -> None:
         self._slots.withdraw(self.queue, self._owner)
         self.job = self.job.ended(status, error)
-        store_job(self.study, self.job)
+        store_job(self._mirror, self.study.study_id, self.job)
 
     def summary(self) -> dict[str, Any]:
         body: dict[str, Any] = {

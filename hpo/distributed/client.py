@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -12,7 +13,7 @@ import redis
 
 from hpo import specs
 from hpo.distributed import wire
-from hpo.distributed.config import Settings
+from hpo.distributed.config import Settings, masked_url
 from hpo.distributed.objectives import registered
 from hpo.distributed.redis_round import Round
 from hpo.exceptions import (
@@ -27,7 +28,7 @@ from hpo.pruners import BasePruner
 from hpo.samplers import BaseSampler
 from hpo.study import Study, StudyDirection, load_study
 
-__all__ = ["StudyHandle", "get_study_handle", "submit_study"]
+__all__ = ["DeadLetter", "StudyHandle", "get_study_handle", "read_dead_letters", "submit_study"]
 
 #: The coordinator's error types a client raises again by name.
 _ERROR_TYPES: dict[str, type[Exception]] = {
@@ -51,10 +52,10 @@ class _ControlClient:
         try:
             alive = self._client.exists(wire.coordinator_key())
         except redis.RedisError as e:
-            raise CoordinatorUnavailableError(f"Cannot reach the broker at {self.broker_url}: {e}.") from e
+            raise CoordinatorUnavailableError(f"Cannot reach the broker at {masked_url(self.broker_url)}: {e}.") from e
         if not alive:
             raise CoordinatorUnavailableError(
-                f"No coordinator is running on {self.broker_url}. Start one with `hpo coordinator start`, "
+                f"No coordinator is running on {masked_url(self.broker_url)}. Start one with `hpo coordinator start`, "
                 "or run everything locally with `hpo run FILE:FUNCTION --workers K`."
             )
         self._client.xadd(wire.CONTROL, {"m": message.to_json()})
@@ -188,3 +189,37 @@ def _spec(obj: BaseSampler | BasePruner | dict[str, Any] | None) -> dict[str, An
     if obj is None or isinstance(obj, dict):
         return obj
     return specs.to_spec(obj)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadLetter:
+    """A message the coordinator refused on arrival and set aside: where it came from and why."""
+
+    entry_id: str  # in the dead-letter stream
+    stream: str  # where it arrived: the inbox (workers) or the control stream (clients)
+    original_id: str
+    reason: str
+    message: str  # its first 64 KiB, as text
+    size: int  # its whole size in bytes
+    at: float  # when it was set aside (Unix time)
+
+
+def read_dead_letters(limit: int = 100, *, broker_url: str | None = None) -> list[DeadLetter]:
+    """The newest ``limit`` messages the coordinator set aside, newest first."""
+    client = redis.Redis.from_url(broker_url or Settings.from_env().broker_url)
+    try:
+        entries: Any = client.xrevrange(wire.DEAD_LETTERS, count=limit)
+    except redis.RedisError as e:
+        raise CoordinatorUnavailableError(f"Cannot read the dead letters from the broker: {e}.") from e
+    finally:
+        client.close()
+
+    def text(fields: dict[bytes, bytes], key: bytes) -> str:
+        return fields.get(key, b"").decode(errors="replace")
+
+    return [
+        DeadLetter(entry_id=entry_id.decode(), stream=text(fields, b"stream"), original_id=text(fields, b"id"),
+                   reason=text(fields, b"reason"), message=text(fields, b"message"),
+                   size=int(fields.get(b"size", 0)), at=float(fields.get(b"at", 0.0)))
+        for entry_id, fields in entries
+    ]

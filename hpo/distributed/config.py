@@ -1,7 +1,9 @@
 """Settings shared by the coordinator, the workers and clients: environment first, then a config file.
 
 Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_MODULES``
-(comma-separated), ``HPO_GPUS`` (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
+(comma-separated), ``HPO_SPEC_MODULES`` (comma-separated packages whose samplers, pruners and
+functions a submitted spec may name, besides hpo's own; read by the coordinator), ``HPO_GPUS``
+(comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
 ``HPO_HEARTBEAT_TIMEOUT`` (seconds without a heartbeat after which the coordinator ends a running
 trial FAIL: its worker died; 30 by default), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same
 keys in lower case, without ``HPO_``).
@@ -18,6 +20,7 @@ import pathlib
 import sys
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from hpo.exceptions import ConfigError, ConfigFileNotFoundError
 
@@ -37,21 +40,27 @@ class Settings:
     broker_url: str
     storage_url: str | None
     objective_modules: tuple[str, ...]
+    spec_modules: tuple[str, ...]
     gpus: tuple[str, ...] | None
     reply_timeout_s: float
     heartbeat_timeout_s: float
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] = os.environ, *, stack_fallback: bool = True) -> Settings:
+        """The settings ``env`` and ``HPO_CONFIG_FILE`` give. ``stack_fallback``: without a broker URL,
+        use a running ``hpo run`` stack's Redis (clients and workers); the coordinator never does."""
         file_values = _read_config_file(env.get("HPO_CONFIG_FILE"))
 
         def get(key: str) -> Any:
             return env.get("HPO_" + key.upper(), file_values.get(key))
 
         return cls(
-            broker_url=get("broker_url") or _embedded_broker_url(env) or DEFAULT_BROKER_URL,
+            broker_url=(
+                get("broker_url") or (_embedded_broker_url(env) if stack_fallback else None) or DEFAULT_BROKER_URL
+            ),
             storage_url=get("storage_url") or None,
             objective_modules=_split(get("objective_modules")) or (),
+            spec_modules=_split(get("spec_modules")) or (),
             gpus=_split(get("gpus")),
             reply_timeout_s=_positive("reply_timeout", get("reply_timeout") or 120.0),
             heartbeat_timeout_s=_positive("heartbeat_timeout", get("heartbeat_timeout") or 30.0),
@@ -102,3 +111,13 @@ def _embedded_broker_url(env: Mapping[str, str]) -> str | None:
         return json.loads(stack_state_file(env).read_text())["broker_url"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password (if any) shown as ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username or ''}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -97,6 +97,7 @@ class LocalStack:
         n_workers: int = 1,
         queues: Sequence[str] = ("cpu",),
         objective_modules: Sequence[str] = (),
+        spec_modules: Sequence[str] = (),
         pythonpath: Sequence[str] = (),
         broker_url: str | None = None,
         log_dir: str | None = None,
@@ -113,6 +114,7 @@ class LocalStack:
             HPO_BROKER_URL=self.broker_url,
             HPO_STORAGE_URL=storage_url,
             HPO_OBJECTIVE_MODULES=",".join(objective_modules),
+            HPO_SPEC_MODULES=",".join(spec_modules),
             PYTHONPATH=os.pathsep.join([*pythonpath, *filter(None, [env.get("PYTHONPATH")])]),
         )
         self.env = env

@@ -13,6 +13,8 @@ Flows:
 - client -> coordinator: :class:`Submit`, :class:`Cancel`, :class:`Status` on the stream
   :data:`CONTROL`, answered on ``reply_key(request_id)``.
 - workers announce their queues and slots in ``worker_key(hostname)`` (expiring), see :class:`WorkerInfo`.
+- a message refused on arrival (too large, too deep, not JSON, not the expected shape) is moved to
+  the stream :data:`DEAD_LETTERS` with the reason (``hpo coordinator dead-letters`` lists them).
 - a worker running an attempt keeps ``alive_key(token)`` fresh (expiring after the task's
   ``heartbeat_timeout_s``); the coordinator ends a started attempt whose key expired: its worker died.
 """
@@ -36,6 +38,14 @@ COORDINATOR_GROUP = "coordinator"
 WORKERS_PATTERN = PREFIX + "worker:*"
 TASK_NAME = "hpo.trial"
 REPLY_TTL_S = 600
+#: The largest message accepted (JSON text): a trial's user attrs travel in its messages.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: How deep JSON values may nest inside a message's fields.
+MAX_DEPTH = 32
+#: Messages refused on arrival are set aside here (with why), never lost and never fatal.
+DEAD_LETTERS = PREFIX + "dead"
+#: How many refused messages the dead-letter stream keeps (the oldest go first).
+DEAD_LETTERS_KEPT = 10_000
 WORKER_TTL_S = 15
 
 
@@ -244,10 +254,15 @@ def parse(raw: str | bytes | dict[str, Any]) -> Message: ...
 
 def parse(raw: str | bytes | dict[str, Any], expected: type[Message] | tuple[type[Message], ...] = Message) -> Message:
     """Validate a JSON message and build its dataclass, one of ``expected`` (any by default); raise
-    :class:`WireError` on any mismatch."""
+    :class:`WireError` on any mismatch: too large (over :data:`MAX_MESSAGE_BYTES`), nested too
+    deep (over :data:`MAX_DEPTH`), not JSON, not the expected shape."""
     if isinstance(raw, (str, bytes)):
+        if len(raw) > MAX_MESSAGE_BYTES:
+            raise WireError(f"Message of {len(raw)} bytes is over the limit of {MAX_MESSAGE_BYTES}.")
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise WireError(f"Message is nested deeper than JSON parsing allows (the limit is {MAX_DEPTH}).") from None
         except ValueError as e:
             raise WireError(f"Message is not valid JSON: {e}.") from None
     else:
@@ -321,7 +336,7 @@ def _checker(hint: Any) -> Callable[[Any], bool]:
 
 
 def _is_json(value: Any, depth: int = 0) -> bool:
-    if depth > 32:
+    if depth > MAX_DEPTH:
         return False
     if value is None or isinstance(value, (bool, int, float, str)):
         return True

@@ -8,7 +8,7 @@ import redis
 
 from hpo.distributed import wire
 from hpo.distributed.redis_round import Round
-from hpo.exceptions import CoordinatorUnavailableError
+from hpo.exceptions import CoordinatorUnavailableError, WireError
 
 
 class AttemptChannel:
@@ -64,5 +64,12 @@ class AttemptChannel:
 
 
 def _xadd(message: wire.Message) -> tuple[Any, ...]:
-    return ("XADD", wire.INBOX, "*", "m", message.to_json())
+    text = message.to_json()
+    if len(text) > wire.MAX_MESSAGE_BYTES:
+        raise WireError(
+            f"This trial's {type(message).__name__.lower()} message is {len(text)} bytes, over the "
+            f"{wire.MAX_MESSAGE_BYTES}-byte limit of a message: keep large data out of user attrs (write it to "
+            "a file or an artifact store and keep its path)."
+        )
+    return ("XADD", wire.INBOX, "*", "m", text)
 

@@ -95,9 +95,15 @@ class RemoteTrial(BaseTrial):
     # --- attributes ---------------------------------------------------------------------------
     def set_user_attr(self, key: str, value: Any) -> None:
         try:
-            json.dumps(value)
+            size = len(json.dumps(value))
         except (TypeError, ValueError) as e:
             raise TypeError(f"User attr {key!r} must be JSON-serializable to travel to the coordinator: {e}.") from e
+        if size > wire.MAX_MESSAGE_BYTES // 2:
+            raise ValueError(
+                f"User attr {key!r} is {size} bytes as JSON; a trial's messages carry at most "
+                f"{wire.MAX_MESSAGE_BYTES} bytes. Write large data to a file or an artifact store and keep "
+                "its path in the attr."
+            )
         self._user_attrs[key] = value
         self._unsent_attrs[key] = value
 

@@ -15,7 +15,7 @@ from hpo.distributed import wire
 from hpo.distributed.config import Settings
 from hpo.distributed.objectives import load_objective
 from hpo.distributed.redis_round import Round
-from hpo.exceptions import ObjectiveNotAllowedError
+from hpo.exceptions import ObjectiveNotAllowedError, WireError
 from hpo.outcome import run_objective
 from hpo.workers._channel import AttemptChannel
 from hpo.workers._heartbeat import AttemptHeartbeats, beat
@@ -78,8 +78,16 @@ class WorkerRuntime:
 
         def finish(state: str, values: list[float] | None, fail_reason: str | None, unsent: dict[str, Any],
                    refused: bool = False) -> str:
-            channel.send(wire.Finish(**header, **unsent, state=state, values=values, fail_reason=fail_reason,
-                                     duration_s=time.perf_counter() - began, refused=refused))
+            def outcome(**changes: Any) -> wire.Finish:
+                fields: dict[str, Any] = dict(unsent, state=state, values=values, fail_reason=fail_reason,
+                                              duration_s=time.perf_counter() - began, refused=refused)
+                return wire.Finish(**header, **{**fields, **changes})
+
+            try:
+                channel.send(outcome())
+            except WireError as e:  # too large to travel: the trial fails with the reason, without its updates
+                state = "FAIL"
+                channel.send(outcome(state=state, values=None, fail_reason=str(e), used_params={}, user_attrs={}))
             return state
 
         nothing: dict[str, Any] = {"used_params": {}, "user_attrs": {}}

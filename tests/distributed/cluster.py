@@ -16,6 +16,7 @@ def make_stack(tmp_path: pathlib.Path, n_workers: int = 0) -> LocalStack:
         storage_url=f"sqlite:///{tmp_path / 'hpo.db'}",
         n_workers=n_workers,
         objective_modules=[OBJECTIVES],
+        spec_modules=["hpo_test_samplers"],
         pythonpath=[str(HERE)],
         log_dir=str(tmp_path),
     )

@@ -49,3 +49,10 @@ def broken(trial: hpo.trial.BaseTrial) -> float:
     if x > 0.5:
         raise RuntimeError("boom")
     return "not a number"  # type: ignore[return-value]
+
+
+def huge_attr(trial: hpo.trial.BaseTrial) -> float:
+    """Sets a user attr larger than a message may carry."""
+    trial.suggest_float("x", 0, 1)
+    trial.set_user_attr("blob", "x" * (8 * 1024 * 1024))
+    return 0.0

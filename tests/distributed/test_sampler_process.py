@@ -33,7 +33,7 @@ def mirror(tmp_path: pathlib.Path) -> Iterator[MirroredStorage]:
 def _in_process_of_its_own(mirror: MirroredStorage, sampler: BaseSampler, n_objectives: int = 1) -> hpo.Study:
     study_id = mirror.create_new_study([StudyDirection.MINIMIZE] * n_objectives, "replica")
     spec = specs.to_spec(sampler)
-    process = mirror.start_sampler(study_id, mirror.build_sampler(spec, n_objectives))
+    process = mirror.start_sampler(study_id, mirror.build_sampler(spec, n_objectives, ("hpo_test_samplers",)))
     return hpo.Study("replica", mirror, sampler=process)
 
 
