@@ -127,8 +127,9 @@ def run_on_workers(
     load_if_exists: bool,
     progress: bool,
     queue: str,
-) -> tuple[hpo.Study, float]:
-    """Start a local stack (embedded Redis unless HPO_BROKER_URL is set), run the study on it, tear it down."""
+) -> tuple[hpo.Study, float, bool]:
+    """Start a local stack (embedded Redis unless HPO_BROKER_URL is set), run the study on it, tear it
+    down; return the study, the seconds it took, and whether Ctrl-C interrupted it."""
     objective_path, pythonpath = worker_target(target)
     storage = storage or DEFAULT_LOCAL_STORAGE
     click.echo(f"Starting a local stack: Redis, a coordinator and {n_workers} worker process(es); storage {storage}.",
@@ -147,8 +148,12 @@ def run_on_workers(
             **direction_kwargs,
         )
         try:
-            study = handle.wait(progress=progress)
-        except KeyboardInterrupt:
-            handle.cancel()
-            raise
-    return study, time.perf_counter() - started
+            return handle.wait(progress=progress), time.perf_counter() - started, False
+        except KeyboardInterrupt:  # Ctrl-C: the running trials end, the stack stops at once
+            click.echo("\nInterrupted: cancelling the study and stopping the local stack.", err=True)
+            try:
+                handle.cancel()
+            except hpo.exceptions.HpoError as e:
+                click.echo(f"Could not cancel the study: {e}", err=True)
+            stack.stop(grace_s=0.5)  # the trials are cancelled: their workers need not finish them
+            return handle.study, time.perf_counter() - started, True

@@ -69,10 +69,13 @@ def run(
     if workers is not None:
         if n_trials is None:
             raise click.UsageError("--workers needs --n-trials N (the budget the coordinator counts across workers).")
-        study, wall_s = run_on_workers(target, workers, n_trials, timeout, storage, study_name, direction_kwargs,
-                                       sampler, pruner, load_if_exists, not no_progress, queue)
+        study, wall_s, interrupted = run_on_workers(target, workers, n_trials, timeout, storage, study_name,
+                                                    direction_kwargs, sampler, pruner, load_if_exists,
+                                                    not no_progress, queue)
         _echo_summary(study, [t.number for t in study.get_trials(deepcopy=False)][-n_trials:], wall_s,
                       storage or DEFAULT_LOCAL_STORAGE)
+        if interrupted:
+            raise click.ClickException("Interrupted.")
         return
     objective = load_objective(target)
     sampler_obj, pruner_obj = make_sampler(sampler), make_pruner(pruner)

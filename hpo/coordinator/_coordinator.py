@@ -27,6 +27,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributed import wire
 from hpo.distributed.celery_app import create_app
 from hpo.distributed.config import Settings
+from hpo.distributed.outage import Outage
 from hpo.distributed.redis_round import Round, stream_entries
 from hpo.exceptions import DuplicatedStudyError, SpecError
 from hpo.samplers import default_sampler
@@ -84,6 +86,8 @@ class Coordinator:
         self._acks: list[bytes] = []  # inbox entries stored in SQL, to acknowledge
         self._acks_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # A key only this run of Redis has: when it is gone, Redis restarted without its data.
+        self._epoch = uuid.uuid4().hex
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -91,12 +95,8 @@ class Coordinator:
         # A busy thread (a lane, the SQL writer's results) yields the GIL to the inbox quickly.
         sys.setswitchinterval(0.0001)
         default_sampler()  # import the default sampler now (scipy), not while the first study waits for trials
-        for stream in (wire.INBOX, wire.CONTROL):
-            try:
-                self._client.xgroup_create(stream, wire.COORDINATOR_GROUP, id="0", mkstream=True)
-            except redis.ResponseError as e:
-                if "BUSYGROUP" not in str(e):
-                    raise
+        self._ensure_groups()
+        self._client.set(wire.epoch_key(), self._epoch)
         self.slots.refresh()
         self.jobs.resume(self._running_on)  # before any worker message is read
         for name, target in (("hpo-inbox", self._inbox_loop), ("hpo-control", self._control_loop),
@@ -173,6 +173,16 @@ class Coordinator:
         except redis.RedisError:
             _logger.exception("Could not set the entry aside.")
 
+    def _ensure_groups(self) -> None:
+        """The coordinator's consumer group on the inbox and control streams (made again after
+        Redis lost its data)."""
+        for stream in (wire.INBOX, wire.CONTROL):
+            try:
+                self._client.xgroup_create(stream, wire.COORDINATOR_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as e:
+                if "BUSYGROUP" not in str(e):
+                    raise
+
     def _pipeline(self, commands: list[tuple[Any, ...]]) -> None:
         """Send several commands in one round trip (redis-py, off the hot path)."""
         pipe = self._client.pipeline(transaction=False)
@@ -188,6 +198,7 @@ class Coordinator:
         cursor: str | bytes = "0"  # first the messages a previous run read but did not acknowledge, then new ones
         replies: list[tuple[str, wire.Reply]] = []
         line = Round(self._client)
+        outage = Outage("Redis (inbox lane)", _logger)
         while not self._stop.is_set():
             acks = self._take_acks()
             commands: list[tuple[Any, ...]] = []
@@ -199,16 +210,20 @@ class Coordinator:
                              "BLOCK", 200, "STREAMS", wire.INBOX, cursor))
             try:
                 results = line.execute(commands)
-            except redis.RedisError:
-                _logger.exception("Reading the inbox failed; retrying.")
+            except redis.RedisError as e:
                 with self._acks_lock:
                     self._acks.extend(acks)
                 # Redis may have delivered entries whose reply was lost: read this consumer's pending
                 # entries again (messages are idempotent; those already handled are answered again).
                 cursor = "0"
-                time.sleep(0.5)
+                time.sleep(outage.failed(e))
                 continue  # the replies go out with the next round
+            outage.recovered()
             errors = [r for r in results if isinstance(r, Exception)]
+            if any("NOGROUP" in str(error) for error in errors):  # Redis came back without its data
+                self._ensure_groups()
+                cursor = "0"
+                continue  # the replies go out with the next round (the worker resends if they are lost)
             if errors:
                 _logger.error("Redis refused part of the inbox round: %r", errors[0])
             replies = []
@@ -283,14 +298,20 @@ class Coordinator:
     # --- control lane -------------------------------------------------------------------------
     def _control_loop(self) -> None:
         cursor = "0"  # first the requests a previous run read but did not answer, then new ones
+        outage = Outage("Redis (control lane)", _logger)
         while not self._stop.is_set():
             try:
                 batches: Any = self._client.xreadgroup(
                     wire.COORDINATOR_GROUP, self._consumer, {wire.CONTROL: cursor}, count=16, block=200
                 )
-            except redis.RedisError:
-                _logger.exception("Reading the control stream failed; retrying.")
-                time.sleep(0.5)
+                outage.recovered()
+            except redis.ResponseError as e:
+                if "NOGROUP" not in str(e):
+                    raise
+                self._ensure_groups()  # Redis came back without its data
+                continue
+            except redis.RedisError as e:
+                time.sleep(outage.failed(e))
                 continue
             entries = batches[0][1] if batches else []
             if cursor != ">" and not entries:
@@ -306,7 +327,12 @@ class Coordinator:
                 commands = [("XACK", wire.CONTROL, wire.COORDINATOR_GROUP, entry_id), ("XDEL", wire.CONTROL, entry_id)]
                 if reply is not None:
                     commands = _reply_commands(wire.reply_key(reply.request_id), reply.to_json()) + commands
-                self._pipeline(commands)
+                try:
+                    self._pipeline(commands)
+                except redis.RedisError as e:  # read again, as pending, once Redis is back
+                    time.sleep(outage.failed(e))
+                    cursor = "0"
+                    break
 
     def _handle_control(self, entry_id: bytes, fields: dict[bytes, bytes]) -> wire.ControlReply | None:
         """The answer to one client request (None for a message that is not one)."""
@@ -338,21 +364,28 @@ class Coordinator:
 
     # --- dispatch lane ------------------------------------------------------------------------
     def _dispatch_loop(self) -> None:
+        outage = Outage("Redis (dispatch lane)", _logger)
         while not self._stop.wait(0.5):
             try:
                 held = self._lease.renew()
+                data_lost = bool(self._client.set(wire.epoch_key(), self._epoch, nx=True))
                 self.slots.refresh()
-            except redis.RedisError:
-                _logger.exception("Reading worker announcements failed.")
+            except redis.RedisError as e:
+                outage.failed(e)
                 continue
+            outage.recovered()
+            if data_lost:
+                _logger.warning("Redis lost its data (restarted empty?): publishing the trials not yet started again.")
+                self._ensure_groups()
+                self.jobs.redis_lost_data()
             if not held:
                 _logger.critical("Another coordinator (%s) took this broker's lease; this one stops writing and "
                                  "exits.", self._lease.holder())
                 os._exit(LEASE_LOST_EXIT)
             try:
                 self.jobs.end_lost_attempts(self._running_on)
-            except redis.RedisError:
-                _logger.exception("Reading attempt heartbeats failed.")
+            except redis.RedisError as e:
+                outage.failed(e)
             self.jobs.tend()
 
 

@@ -195,6 +195,11 @@ class JobService:
                     if self._runs.get(run.study.study_id) is run:
                         del self._runs[run.study.study_id]
 
+    def redis_lost_data(self) -> None:
+        """Redis restarted without its data: each study publishes its unstarted attempts again."""
+        for run in self.runs():
+            run.lane.submit(run.redis_lost_data)
+
     def end_lost_attempts(self, running_on: RunningOn) -> None:
         """Have each study lane end its started attempts whose heartbeat expired (their worker died)."""
         now = time.monotonic()

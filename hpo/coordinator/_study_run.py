@@ -260,6 +260,18 @@ class StudyRun:
         for key, value in message.user_attrs.items():
             attempt.trial.set_user_attr(key, value)
 
+    def redis_lost_data(self) -> None:
+        """Study lane: Redis restarted empty. Its queued tasks are gone: publish the attempts not yet
+        started again (same token: if a task survived after all, the start handshake lets one
+        delivery run). Started attempts lost their heartbeat keys too: their workers set them again
+        within a fifth of the heartbeat timeout, so they get a whole timeout before they count as lost."""
+        now = time.monotonic()
+        for attempt in list(self.attempts.values()):
+            if attempt.started_by is None:
+                self._send(attempt, attempt.trial.system_attrs.get(RELATIVE_KEY, {}))
+            else:
+                attempt.started_at = now
+
     def heartbeat_due(self, now: float) -> list[Attempt]:
         """Started attempts old enough to have sent a heartbeat (any thread: reads a snapshot)."""
         return [a for a in list(self.attempts.values())
@@ -281,13 +293,16 @@ class StudyRun:
 
     # --- ending -------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Study lane: publish nothing more; trials not yet started end FAIL, running ones are pruned."""
+        """Study lane: publish nothing more; every trial not finished ends FAIL now (a running one's
+        worker is refused at its next message and stops there)."""
         if not self.job.running:
             return
         self._end_job("cancelled")
         for attempt in list(self.attempts.values()):
-            if attempt.started_by is None:
-                self._end_attempt(attempt, TrialState.FAIL, fail_reason="The study was cancelled.")
+            reason = "The study was cancelled." if attempt.started_by is None else (
+                f"The study was cancelled while this trial ran on {attempt.started_by}."
+            )
+            self._end_attempt(attempt, TrialState.FAIL, fail_reason=reason)
 
     def _end_attempt(
         self, attempt: Attempt, state: TrialState, values: list | None = None, fail_reason: str | None = None

@@ -23,6 +23,11 @@ def create_app(settings: Settings) -> Celery:
             kombu_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in kombu_transport.SCHEMES else None
         ),
         broker_connection_retry_on_startup=True,
+        # A trial is published again and again while Redis is away (a restart, a network blip):
+        # from the coordinator's own publishing lane, so nothing else waits meanwhile.
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": None, "interval_start": 0.1, "interval_step": 0.5,
+                                   "interval_max": 2.0},
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         task_serializer="json",
         result_serializer="json",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from hpo import specs
 from hpo.distributed import wire
 from hpo.distributed.config import Settings, masked_url
 from hpo.distributed.objectives import registered
+from hpo.distributed.outage import Outage
 from hpo.distributed.redis_round import Round
 from hpo.exceptions import (
     CoordinatorUnavailableError,
@@ -29,6 +31,8 @@ from hpo.samplers import BaseSampler
 from hpo.study import Study, StudyDirection, load_study
 
 __all__ = ["DeadLetter", "StudyHandle", "get_study_handle", "read_dead_letters", "submit_study"]
+
+_logger = logging.getLogger(__name__)
 
 #: The coordinator's error types a client raises again by name.
 _ERROR_TYPES: dict[str, type[Exception]] = {
@@ -48,6 +52,10 @@ class _ControlClient:
         self._line_lock = threading.Lock()
         self._timeout_s = timeout_s
 
+    @property
+    def timeout_s(self) -> float:
+        return self._timeout_s
+
     def request(self, message: wire.Submit | wire.Cancel | wire.Status) -> dict[str, Any]:
         try:
             alive = self._client.exists(wire.coordinator_key())
@@ -58,10 +66,13 @@ class _ControlClient:
                 f"No coordinator is running on {masked_url(self.broker_url)}. Start one with `hpo coordinator start`, "
                 "or run everything locally with `hpo run FILE:FUNCTION --workers K`."
             )
-        self._client.xadd(wire.CONTROL, {"m": message.to_json()})
-        with self._line_lock:
-            popped = self._line.execute([("BLPOP", wire.reply_key(message.request_id), self._timeout_s)],
-                                        blocking_s=self._timeout_s)[0]
+        try:
+            self._client.xadd(wire.CONTROL, {"m": message.to_json()})
+            with self._line_lock:
+                popped = self._line.execute([("BLPOP", wire.reply_key(message.request_id), self._timeout_s)],
+                                            blocking_s=self._timeout_s)[0]
+        except redis.RedisError as e:
+            raise CoordinatorUnavailableError(f"Lost the broker at {masked_url(self.broker_url)}: {e}.") from e
         if isinstance(popped, Exception):
             raise popped
         if popped is None:
@@ -88,16 +99,33 @@ class StudyHandle:
         return self._control.request(wire.Status(request_id=uuid.uuid4().hex, study_name=self.study_name))
 
     def cancel(self) -> dict[str, Any]:
-        """Publish no more trials; queued ones end FAIL, running ones are pruned at their next report."""
+        """Publish no more trials; every trial not finished ends FAIL now, and a running trial's
+        objective is stopped at its next ``report``/``suggest`` (refused: the attempt is over)."""
         return self._control.request(wire.Cancel(request_id=uuid.uuid4().hex, study_name=self.study_name))
 
     def wait(self, progress: bool = True, timeout: float | None = None, poll_s: float = 0.1) -> Study:
-        """Block until the study ends; return it. Raises :class:`StudyFailedError` if it ended in error."""
+        """Block until the study ends; return it. Raises :class:`StudyFailedError` if it ended in error.
+
+        While Redis or the coordinator is away (a restart), it waits for them, for up to
+        ``HPO_REPLY_TIMEOUT`` seconds at a stretch (with one log line), then raises
+        :class:`CoordinatorUnavailableError`.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = None
+        outage = Outage(f"The coordinator of study {self.study_name!r}", _logger, max_s=1.0)
+        away_since: float | None = None
         try:
             while True:
-                status = self.status()
+                try:
+                    status = self.status()
+                except CoordinatorUnavailableError as e:
+                    away_since = away_since or time.monotonic()
+                    if time.monotonic() - away_since > self._control.timeout_s:
+                        raise
+                    time.sleep(outage.failed(e))
+                    continue
+                away_since = None
+                outage.recovered()
                 if progress:
                     if bar is None:
                         from tqdm.auto import tqdm

@@ -43,7 +43,9 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    """A private redis-server on a free loopback port, without persistence."""
+    """A private redis-server on a free loopback port, its data in an append-only file (fsync'ed
+    every second) in ``workdir``, so that a restart keeps it; in a session of its own, so that a
+    Ctrl-C in the terminal reaches hpo, which stops it last."""
 
     def __init__(self, workdir: pathlib.Path, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -52,11 +54,14 @@ class EmbeddedRedis:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self._process = subprocess.Popen(
-            [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self._workdir), "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        log = self._workdir / "redis.log"
+        with open(log, "ab") as out:
+            self._process = subprocess.Popen(
+                [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                 "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self._workdir),
+                 "--loglevel", "warning"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
         while True:
@@ -65,13 +70,17 @@ class EmbeddedRedis:
                 return
             except redis.ConnectionError:
                 if self._process.poll() is not None or time.monotonic() > deadline:
-                    err = self._process.stderr.read().decode() if self._process.stderr else ""
+                    err = log.read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"redis-server did not start on port {self.port}: {err}") from None
                 time.sleep(0.05)
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def forget(self) -> None:
+        """Delete the append-only file of a stopped server: it starts again empty."""
+        (self._workdir / "appendonly.aof").unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -164,6 +173,17 @@ class LocalStack:
                                     "--broker", self.broker_url])
         self._wait_for(lambda: self.client.exists(wire.coordinator_key()), "the coordinator")
 
+    def restart_redis(self, down_s: float = 0.0, keep_data: bool = True) -> None:
+        """Stop the embedded Redis, wait ``down_s`` seconds, start it again on the same port, with
+        its data (from its append-only file) or without (``keep_data=False``)."""
+        if self._redis is None:
+            raise ValueError("This stack uses an outside Redis (broker_url); it cannot restart it.")
+        self._redis.stop()
+        if not keep_data:
+            self._redis.forget()
+        time.sleep(down_s)
+        self._redis.start()
+
     def kill_coordinator(self, sig: int = signal.SIGKILL) -> None:
         process = self._processes.pop("coordinator")
         process.send_signal(sig)
@@ -181,15 +201,16 @@ class LocalStack:
         self._wait_for(lambda: self.client.exists(wire.worker_key(hostname)), f"worker {hostname}")
         return hostname
 
-    def stop(self) -> None:
-        """Stop workers first (warm shutdown), then the coordinator (flushes SQL), then Redis."""
-        for process in reversed(list(self._processes.values())):
+    def stop(self, grace_s: float = 30.0) -> None:
+        """Stop workers first (warm shutdown: running trials may finish within ``grace_s``, then
+        each worker and its children are killed), then the coordinator (it flushes SQL), then Redis."""
+        for name, process in reversed(list(self._processes.items())):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
             try:
-                process.wait(30)
+                process.wait(grace_s if name.startswith("worker-") else 30.0)  # the coordinator flushes SQL
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: the worker and its children
                 process.wait()
         self._processes.clear()
         if self._redis is not None:

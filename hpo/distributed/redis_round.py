@@ -47,7 +47,7 @@ class Round:
                 except redis.ResponseError as e:
                     replies.append(e)
             return replies
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+        except BaseException:  # broken, or interrupted mid-reply (Ctrl-C): never reuse a half-read connection
             self.close()
             raise
 

@@ -65,6 +65,11 @@ def coordinator_key() -> str:
     return PREFIX + "coordinator"
 
 
+def epoch_key() -> str:
+    """Set by the coordinator when it starts: when Redis no longer has it, Redis lost its data."""
+    return PREFIX + "epoch"
+
+
 @dataclasses.dataclass
 class Message:
     """Base of all messages: ``type`` tags the JSON object, ``v`` is the protocol version."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import redis
 
 from hpo.distributed import wire
+from hpo.distributed.outage import Outage
 from hpo.distributed.redis_round import Round
 from hpo.exceptions import CoordinatorUnavailableError, WireError
+
+_logger = logging.getLogger(__name__)
 
 
 class AttemptChannel:
@@ -37,7 +43,8 @@ class AttemptChannel:
         """
         seq = getattr(message, "seq", 0)
         wait = ("BLPOP", self._reply_key, self._timeout_s)
-        popped = self._execute([*([first] if first else []), _xadd(message), wait])[-1]
+        send = _xadd(message)
+        popped = self._execute([*([first] if first else []), send, wait])[-1]
         while True:
             if popped is None:
                 raise CoordinatorUnavailableError(
@@ -47,16 +54,26 @@ class AttemptChannel:
             reply = wire.parse(popped[1], wire.Reply)
             if reply.seq == seq:
                 return reply
-            popped = self._execute([wait])[0]
+            popped = self._execute([wait], resend=[send])[-1]
 
-    def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """One round; after a broken connection, once more on a new one (every message is idempotent:
-        the coordinator ignores a repeated report, start or outcome, and a repeated reply is stale)."""
+    def _execute(self, commands: list[tuple[Any, ...]], resend: Sequence[tuple[Any, ...]] = ()) -> list[Any]:
+        """One round; while Redis is unreachable (a restart, a blip), the whole round again on a new
+        connection, with backoff, for up to the reply timeout (every message is idempotent: the
+        coordinator ignores a repeated report, start or outcome, and a repeated reply is stale)."""
         blocking_s = self._timeout_s if any(command[0] == "BLPOP" for command in commands) else None
-        try:
-            replies = self._line.execute(commands, blocking_s)
-        except (redis.ConnectionError, redis.TimeoutError):
-            replies = self._line.execute(commands, blocking_s)
+        deadline = time.monotonic() + self._timeout_s
+        outage = Outage("Redis (trial messages)", _logger)
+        while True:
+            try:
+                replies = self._line.execute(commands, blocking_s)
+                break
+            except (redis.ConnectionError, redis.TimeoutError) as e:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(outage.failed(e))
+                commands = [*resend, *commands]  # a Redis that lost its data lost the message too
+                resend = ()
+        outage.recovered()
         for reply in replies:
             if isinstance(reply, redis.ResponseError):
                 raise reply

@@ -10,6 +10,7 @@ import threading
 import redis
 
 from hpo.distributed import wire
+from hpo.distributed.outage import Outage
 
 _logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class AttemptHeartbeats:
             self._attempts.pop(token, None)
 
     def _loop(self) -> None:
+        outage = Outage("Redis (attempt heartbeats)", _logger)
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._attempts)
@@ -88,8 +90,9 @@ class AttemptHeartbeats:
                     for token, (runner, timeout_s) in attempts.items():
                         pipe.execute_command(*beat(token, runner, timeout_s))
                     pipe.execute()
-            except redis.RedisError:
-                _logger.warning("Could not send attempt heartbeats; retrying.", exc_info=True)
+                outage.recovered()
+            except redis.RedisError as e:
+                outage.failed(e)  # the next period tries again
             period = min(timeout_s for _, timeout_s in attempts.values()) / 5
             with self._changed:  # until the next period, or at once for an attempt not beaten yet
                 self._changed.wait_for(lambda: self._attempts.keys() - attempts.keys(), timeout=period)  # noqa: B023

@@ -56,3 +56,12 @@ def huge_attr(trial: hpo.trial.BaseTrial) -> float:
     trial.suggest_float("x", 0, 1)
     trial.set_user_attr("blob", "x" * (8 * 1024 * 1024))
     return 0.0
+
+
+def steady(trial: hpo.trial.BaseTrial) -> float:
+    """About 0.2 s with 5 reports: long enough for a fault to land mid-trial."""
+    x = trial.suggest_float("x", -1, 1)
+    for step in range(5):
+        time.sleep(0.04)
+        trial.report(x * x + 1 / (step + 1), step)
+    return x * x
