@@ -38,7 +38,7 @@ from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._lease import BrokerLease
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._slots import Slots
-from hpo.coordinator._study_run import StudyRun
+from hpo.coordinator._study_run import StudyRun, task_id
 from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributed import wire
 from hpo.distributed.celery_app import create_app
@@ -55,6 +55,8 @@ _logger = logging.getLogger(__name__)
 LANE_DIED_EXIT = WRITER_DIED_EXIT
 #: Exit status of a coordinator that found another holding its broker's lease.
 LEASE_LOST_EXIT = 75
+#: How long past its time limit a trial's process is killed if the objective ignored the limit.
+_KILL_AFTER_S = 5.0
 #: Errors of a client's request that are the client's to fix: answered, not logged as failures.
 _CLIENT_ERRORS = (ValueError, KeyError, DuplicatedStudyError, SpecError)
 
@@ -80,7 +82,7 @@ class Coordinator:
         self._celery = create_app(settings)
         self._publisher = SerialLane("hpo-publish")
         self.slots = Slots(self._client)
-        self.jobs = JobService(self.storage, self.slots, self._publish, settings.reply_timeout_s,
+        self.jobs = JobService(self.storage, self.slots, self._publish, self._revoke, settings.reply_timeout_s,
                                settings.heartbeat_timeout_s, settings.spec_modules)
         self._stop = threading.Event()
         self._acks: list[bytes] = []  # inbox entries stored in SQL, to acknowledge
@@ -141,17 +143,31 @@ class Coordinator:
                 wire.TASK_NAME,
                 args=[task.to_dict()],
                 queue=queue,
-                task_id=f"{task.study_name}-trial{task.number}-a{task.attempt}-{task.token[:8]}",
+                task_id=task_id(task.study_name, task.number, task.attempt, task.token),
                 shadow=f"{wire.TASK_NAME}[{task.study_name}#{task.number}]",
                 # What Flower shows as the task's args; Celery's own repr of the payload costs more
                 # than the rest of publishing.
                 argsrepr=f"(study={task.study_name!r}, number={task.number}, attempt={task.attempt}, "
                          f"params={sorted(task.params)})",
                 kwargsrepr="{}",
+                # The objective gets SoftTimeLimitExceeded at the limit; its process is killed
+                # (and replaced) if it has not stopped a few seconds later.
+                **({} if task.time_limit_s is None else
+                   {"soft_time_limit": task.time_limit_s, "time_limit": task.time_limit_s + _KILL_AFTER_S}),
             )
         except Exception as e:
             _logger.exception("Could not publish trial %d of %s.", task.number, task.study_name)
             on_error(e)
+
+    def _revoke(self, task_ids: list[str]) -> None:
+        """Kill the processes running these tasks (on the publishing lane: Celery's remote control)."""
+        def revoke() -> None:
+            try:
+                self._celery.control.revoke(task_ids, terminate=True, signal="SIGKILL")
+            except Exception:
+                _logger.exception("Could not stop the running trials %s.", task_ids)
+
+        self._publisher.submit(revoke)
 
     def _running_on(self, tokens: list[str]) -> list[str | None]:
         """The worker whose heartbeat says it runs each attempt, or None."""

@@ -31,7 +31,8 @@ class Job:
     """``n_trials`` trials of ``objective`` on ``queue``, counted from ``base_finished`` finished trials.
 
     ``sampler`` and ``pruner`` are JSON specs (None: the defaults); ``timeout_s`` counts from
-    ``submitted_at`` (a Unix time); ``ended_at`` is set when ``status`` leaves ``running``.
+    ``submitted_at`` (a Unix time); each trial is stopped after ``trial_timeout_s`` (None: never);
+    ``ended_at`` is set when ``status`` leaves ``running``.
     """
 
     objective: str
@@ -42,16 +43,18 @@ class Job:
     pruner: dict[str, Any] | None
     base_finished: int
     submitted_at: float
+    trial_timeout_s: float | None = None
     status: JobStatus = "running"
     error: str | None = None
     ended_at: float | None = None
 
     @classmethod
     def new(cls, objective: str, n_trials: int, queue: str, timeout_s: float | None, sampler: dict[str, Any] | None,
-            pruner: dict[str, Any] | None, base_finished: int) -> Job:
+            pruner: dict[str, Any] | None, base_finished: int, trial_timeout_s: float | None = None) -> Job:
         """A running job submitted now."""
         return cls(objective=objective, n_trials=n_trials, queue=queue, timeout_s=timeout_s, sampler=sampler,
-                   pruner=pruner, base_finished=base_finished, submitted_at=time.time())
+                   pruner=pruner, base_finished=base_finished, submitted_at=time.time(),
+                   trial_timeout_s=trial_timeout_s)
 
     def ended(self, status: JobStatus, error: str | None = None) -> Job:
         """This job with ``status`` (``done``, ``cancelled`` or ``error``), ended now."""

@@ -19,7 +19,7 @@ from hpo.coordinator._job import Job, JobRecordError, store_job, stored_job
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._sampler_process import SamplerProcess
 from hpo.coordinator._slots import Slots
-from hpo.coordinator._study_run import Publish, StudyRun
+from hpo.coordinator._study_run import Publish, Revoke, StudyRun
 from hpo.distributed import wire
 from hpo.exceptions import DuplicatedStudyError, SpecError, StudyNotFoundError
 from hpo.pruners import BasePruner
@@ -37,9 +37,10 @@ RunningOn = Callable[[list[str]], list["str | None"]]
 class JobService:
     """Hosts every running job's study (a :class:`StudyRun` each) on the coordinator's mirror of SQL."""
 
-    def __init__(self, mirror: MirroredStorage, slots: Slots, publish: Publish, reply_timeout_s: float,
-                 heartbeat_timeout_s: float, spec_modules: tuple[str, ...] = ()) -> None:
+    def __init__(self, mirror: MirroredStorage, slots: Slots, publish: Publish, revoke: Revoke,
+                 reply_timeout_s: float, heartbeat_timeout_s: float, spec_modules: tuple[str, ...] = ()) -> None:
         self._mirror = mirror
+        self._revoke = revoke
         self._spec_modules = spec_modules  # besides hpo's own: where submitted samplers and pruners may come from
         self._slots = slots
         self._publish = publish
@@ -91,7 +92,7 @@ class JobService:
     def _host(self, study_name: str, job: Job, sampler: SamplerProcess, pruner: BasePruner | None) -> StudyRun:
         study_id = self._mirror.host(study_name)
         study = Study(study_name, self._mirror, sampler=self._mirror.start_sampler(study_id, sampler), pruner=pruner)
-        run = StudyRun(study, self._mirror, job, self._slots, self._publish, self._reply_timeout_s,
+        run = StudyRun(study, self._mirror, job, self._slots, self._publish, self._revoke, self._reply_timeout_s,
                        self._heartbeat_timeout_s)
         with self._lock:
             previous = self._runs.get(study_id)
@@ -109,6 +110,9 @@ class JobService:
         """Create (or, with ``load_if_exists``, reuse) the study, store its job, start publishing."""
         if message.n_trials < 1:
             raise ValueError(f"n_trials must be a positive integer, got {message.n_trials}.")
+        for name, value in (("timeout", message.timeout_s), ("trial_timeout", message.trial_timeout_s)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}.")
         directions = [parse_direction(d) for d in message.directions] or [parse_direction("minimize")]
         pruner = _pruner(message.pruner, self._spec_modules)  # a bad spec is refused before anything is stored
         sampler = self._mirror.build_sampler(message.sampler, len(directions), self._spec_modules)
@@ -120,7 +124,8 @@ class JobService:
         name = self._mirror.get_study_name_from_id(study_id)
         job = Job.new(objective=message.objective, n_trials=message.n_trials, queue=message.queue,
                       timeout_s=message.timeout_s, sampler=message.sampler, pruner=message.pruner,
-                      base_finished=self._mirror.get_n_trials(study_id, _FINISHED))
+                      base_finished=self._mirror.get_n_trials(study_id, _FINISHED),
+                      trial_timeout_s=message.trial_timeout_s)
         run = self._host(name, job, sampler, pruner)
         store_job(self._mirror, study_id, job)
         self._mirror.flush()  # the client's "submitted" means stored: a coordinator killed now resumes it

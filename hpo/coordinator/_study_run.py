@@ -28,6 +28,13 @@ WORKER_KEY = "hpo:worker"
 
 #: Publishes a task to a queue, off the caller's thread; calls back with the error if the broker refuses it.
 Publish = Callable[[wire.TrialTask, str, Callable[[Exception], None]], None]
+#: Stops the running deliveries of these Celery task ids (their processes are killed and replaced).
+Revoke = Callable[[list[str]], None]
+
+
+def task_id(study_name: str, number: int, attempt: int, token: str) -> str:
+    """The Celery task id of an attempt: readable in Flower, unique by its token."""
+    return f"{study_name}-trial{number}-a{attempt}-{token[:8]}"
 
 
 @dataclasses.dataclass
@@ -50,12 +57,13 @@ class StudyRun:
     """
 
     def __init__(self, study: Study, mirror: MirroredStorage, job: Job, slots: Slots, publish: Publish,
-                 reply_timeout_s: float, heartbeat_timeout_s: float) -> None:
+                 revoke: Revoke, reply_timeout_s: float, heartbeat_timeout_s: float) -> None:
         self.study = study
         self._mirror = mirror
         self.job = job
         self._slots = slots
         self._publish = publish
+        self._revoke = revoke
         self._reply_timeout_s = reply_timeout_s
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.attempts: dict[int, Attempt] = {}
@@ -154,7 +162,7 @@ class StudyRun:
             study_id=self.study.study_id, study_name=self.study.study_name, trial_id=attempt.trial.trial_id,
             number=attempt.number, attempt=0, token=attempt.token, objective=self.job.objective,
             n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
-            heartbeat_timeout_s=self.heartbeat_timeout_s,
+            heartbeat_timeout_s=self.heartbeat_timeout_s, time_limit_s=self.job.trial_timeout_s,
         )
         self._publish(task, self.queue, lambda e: self.lane.submit(lambda: self._unpublished(attempt, e)))
 
@@ -293,11 +301,14 @@ class StudyRun:
 
     # --- ending -------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Study lane: publish nothing more; every trial not finished ends FAIL now (a running one's
-        worker is refused at its next message and stops there)."""
+        """Study lane: publish nothing more; every trial not finished ends FAIL now, and the
+        processes running trials are stopped."""
         if not self.job.running:
             return
         self._end_job("cancelled")
+        running = [task_id(self.study.study_name, a.number, 0, a.token) for a in self.attempts.values() if a.started_by]
+        if running:
+            self._revoke(running)
         for attempt in list(self.attempts.values()):
             reason = "The study was cancelled." if attempt.started_by is None else (
                 f"The study was cancelled while this trial ran on {attempt.started_by}."

@@ -172,11 +172,15 @@ def submit_study(
     timeout: float | None = None,
     load_if_exists: bool = False,
     broker_url: str | None = None,
+    trial_timeout: float | None = None,
 ) -> StudyHandle:
     """Run ``n_trials`` trials of ``objective_path`` ("module:function" or a registered name) on workers.
 
     The coordinator counts ``n_trials`` across all workers. ``sampler`` and ``pruner`` travel as
     JSON specs; ``queue`` defaults to the registered objective's queue, else ``"cpu"``.
+    ``timeout``: publish no trial after this many seconds. ``trial_timeout``: stop each trial after
+    this many seconds (the objective gets Celery's ``SoftTimeLimitExceeded``, its process is killed
+    and replaced 5 s later if it goes on); it ends FAIL "timed out".
     """
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}.")
@@ -200,6 +204,7 @@ def submit_study(
         queue=queue or (entry.queue if entry else "cpu"),
         timeout_s=timeout,
         load_if_exists=load_if_exists,
+        trial_timeout_s=trial_timeout,
     )
     control = _ControlClient(broker_url or settings.broker_url, settings.reply_timeout_s)
     body = control.request(message)  # raises the coordinator's error, e.g. DuplicatedStudyError

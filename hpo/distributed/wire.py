@@ -107,6 +107,7 @@ class TrialTask(Message):
     params: dict[str, Any]
     reply_timeout_s: float
     heartbeat_timeout_s: float
+    time_limit_s: Union[float, None] = None  # the trial is stopped after this long (None: never)
 
 
 # --- worker -> coordinator -------------------------------------------------------------------
@@ -190,6 +191,7 @@ class Submit(Message):
     queue: str
     timeout_s: Union[float, None]
     load_if_exists: bool
+    trial_timeout_s: Union[float, None] = None
 
 
 @dataclasses.dataclass

@@ -28,7 +28,7 @@ _announcer: Announcer | None = None
 __all__ = ["app"]
 
 
-@app.task(name=wire.TASK_NAME, bind=True)
+@app.task(name=wire.TASK_NAME, bind=True, Request="hpo.workers._request:TrialRequest")
 def run_trial(self: Any, payload: dict[str, Any]) -> str:
     """Run one trial attempt; the payload is a :class:`hpo.distributed.wire.TrialTask` as JSON."""
     return _runtime.run(payload, self.request.hostname or _runtime.hostname)

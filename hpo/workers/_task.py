@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 
 from hpo.distributed import wire
 from hpo.distributed.config import Settings
@@ -102,7 +103,10 @@ class WorkerRuntime:
         if device is not None:
             trial.set_user_attr("device", device)
         outcome = run_objective(objective, trial, task.n_objectives)
-        state = finish(outcome.state.name, outcome.values, outcome.fail_reason, trial.take_unsent())
+        reason = outcome.fail_reason
+        if isinstance(outcome.error, SoftTimeLimitExceeded):
+            reason = f"The trial timed out after {task.time_limit_s:g} s (trial_timeout) and was stopped."
+        state = finish(outcome.state.name, outcome.values, reason, trial.take_unsent())
         if outcome.error is not None and not isinstance(outcome.error, Exception):
             raise outcome.error  # KeyboardInterrupt and the like: the outcome is sent, the process stops
         return state

@@ -65,3 +65,19 @@ def steady(trial: hpo.trial.BaseTrial) -> float:
         time.sleep(0.04)
         trial.report(x * x + 1 / (step + 1), step)
     return x * x
+
+
+def dies(trial: hpo.trial.BaseTrial) -> float:
+    """Dies the way the trial's parameter says: sys.exit(3), SIGKILL, a segfault, or a hang."""
+    how = trial.suggest_categorical("how", ["exit", "kill", "segfault", "hang"])
+    trial.report(1.0, 0)
+    if how == "exit":
+        raise SystemExit(3)
+    if how == "kill":
+        os.kill(os.getpid(), 9)
+    if how == "segfault":
+        import ctypes
+
+        ctypes.string_at(0)
+    while True:  # hang, ignoring nothing but the process's death
+        time.sleep(0.05)
