@@ -361,7 +361,7 @@ class Coordinator:
             return None
         try:
             if isinstance(message, wire.Submit):
-                body = {**self.jobs.submit(message), "storage_url": self._shareable_storage_url()}
+                body = {**self.jobs.submit(message), "storage_url": shareable_storage_url(self.settings.storage_url)}
             elif isinstance(message, wire.Cancel):
                 body = self.jobs.cancel(message.study_name)
             else:
@@ -374,9 +374,6 @@ class Coordinator:
                 request_id=message.request_id, ok=False, body={}, error=str(e), error_type=type(e).__name__
             )
 
-    def _shareable_storage_url(self) -> str | None:
-        url = self.settings.storage_url or ""
-        return url if url.startswith("sqlite") else None
 
     # --- dispatch lane ------------------------------------------------------------------------
     def _dispatch_loop(self) -> None:
@@ -403,6 +400,18 @@ class Coordinator:
             except redis.RedisError as e:
                 outage.failed(e)
             self.jobs.tend()
+
+
+def shareable_storage_url(url: str | None) -> str | None:
+    """The coordinator's SQLite URL as clients can open it too: a relative path made absolute (it is
+    relative to the coordinator's folder, not the client's). Server URLs are not sent (they may hold
+    a password): clients use their own HPO_STORAGE_URL."""
+    if not url or not url.startswith("sqlite"):
+        return None
+    scheme, sep, path = url.partition(":///")
+    if sep and path and not path.startswith("/") and not path.startswith(":memory:") and "?" not in path:
+        return f"{scheme}:///{os.path.abspath(path)}"
+    return url
 
 
 def _reply_commands(key: str, reply_json: str) -> list[tuple[Any, ...]]:

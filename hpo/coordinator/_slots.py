@@ -47,6 +47,11 @@ class Slots:
             self._capacity, self._hosts = dict(capacity), dict(hosts)
         return grew
 
+    def capacity(self, queue: str) -> int:
+        """How many trials the workers consuming ``queue`` run at once (0: no worker consumes it)."""
+        with self._lock:
+            return self._capacity.get(queue, 0)
+
     def try_reserve(self, queue: str, owner: int) -> bool:
         """Take a slot of ``queue`` for study ``owner``; refused when the queue is full or when
         the owner already holds its fair share while other studies want slots too."""

@@ -101,6 +101,12 @@ class StudyRun:
             "n_running": len(self.attempts),
             "error": self.job.error,
         }
+        started = any(attempt.started_by for attempt in self.attempts.values())
+        if self.job.running and not started and self._slots.capacity(self.queue) == 0:
+            body["warning"] = (
+                f"No worker consumes queue {self.queue!r}: start one with `celery -A hpo.workers worker -Q "
+                f"{self.queue}`, or submit to a queue your workers consume."
+            )
         if len(self.study.directions) == 1:
             try:
                 best = self.study.best_trial

@@ -114,6 +114,7 @@ class StudyHandle:
         bar = None
         outage = Outage(f"The coordinator of study {self.study_name!r}", _logger, max_s=1.0)
         away_since: float | None = None
+        warned = None
         try:
             while True:
                 try:
@@ -126,6 +127,9 @@ class StudyHandle:
                     continue
                 away_since = None
                 outage.recovered()
+                if status.get("warning") and status["warning"] != warned:
+                    warned = status["warning"]
+                    _logger.warning("Study %s: %s", self.study_name, warned)
                 if progress:
                     if bar is None:
                         from tqdm.auto import tqdm

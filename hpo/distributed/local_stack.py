@@ -161,10 +161,12 @@ class LocalStack:
         if self._n_workers > 0:
             self.add_worker(self._n_workers, self._queues)
         state = stack_state_file(self.env)
-        state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(
-            json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()})
-        )
+        state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # It holds the storage URL (a password, maybe): readable by its owner only.
+        descriptor = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()}))
+        os.chmod(state, 0o600)  # an older file keeps its mode through O_TRUNC
         self._wrote_state = True
 
     def start_coordinator(self) -> None:

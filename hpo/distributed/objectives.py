@@ -20,6 +20,8 @@ class RegisteredObjective:
 
 
 _REGISTRY: dict[str, RegisteredObjective] = {}
+#: Packages no objective comes from, whatever the allowlist says (Celery adds its own modules to it).
+_NEVER_OBJECTIVES = ("hpo", "celery", "kombu", "billiard", "redis")
 
 
 def objective(name: str | None = None, queue: str = "cpu") -> Callable[[F], F]:
@@ -55,6 +57,10 @@ def load_objective(path: str, allowed_modules: Collection[str]) -> Callable[...,
         raise ObjectiveNotAllowedError(
             f"Objective {path!r} is neither 'module:function' nor a registered name on this worker "
             f"(registered: {', '.join(known)}). Add its module to HPO_OBJECTIVE_MODULES on the workers."
+        )
+    if module_name.partition(".")[0] in _NEVER_OBJECTIVES:
+        raise ObjectiveNotAllowedError(
+            f"Module {module_name!r} belongs to hpo's or Celery's own code; objectives never come from there."
         )
     if not module_allowed(module_name, allowed_modules):
         raise ObjectiveNotAllowedError(

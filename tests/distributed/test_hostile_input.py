@@ -24,7 +24,7 @@ import hpo
 from hpo.distributed import wire
 from hpo.distributed.client import read_dead_letters
 from hpo.distributed.local_stack import LocalStack
-from hpo.exceptions import SpecError
+from hpo.exceptions import SpecError, StudyFailedError
 from hpo.trial import TrialState
 
 from cluster import make_stack
@@ -145,3 +145,33 @@ def test_a_broker_that_cannot_be_reached_is_named_with_its_password_masked(tmp_p
     assert result.returncode != 0
     assert "Cannot reach the broker at redis://:***@127.0.0.1:1/0" in result.stderr
     assert "s3cret" not in result.stderr and "SQL writer" not in result.stderr
+
+
+def test_an_objective_from_hpo_or_celery_is_never_run(broker_env: LocalStack) -> None:
+    with pytest.raises(StudyFailedError, match="hpo's or Celery's own code"):
+        hpo.submit_study("hpo.workers:run_trial", n_trials=1, study_name="own-code").wait(progress=False, timeout=60)
+
+
+def test_a_study_on_a_queue_no_worker_consumes_says_so(broker_env: LocalStack) -> None:
+    handle = hpo.submit_study("hpo_test_objectives:quadratic", n_trials=1, study_name="lonely", queue="nobody")
+    time.sleep(1.0)
+    assert "No worker consumes queue 'nobody'" in handle.status()["warning"]
+    handle.cancel()
+
+
+def test_the_stack_state_file_is_private(tmp_path: pathlib.Path) -> None:
+    from hpo.distributed.config import stack_state_file
+
+    with make_stack(tmp_path) as stack:
+        state = stack_state_file(stack.env)
+        assert state.stat().st_mode & 0o777 == 0o600
+        assert state.parent.stat().st_mode & 0o077 == 0
+
+
+def test_a_relative_sqlite_url_is_sent_to_clients_absolute(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hpo.coordinator._coordinator import shareable_storage_url
+
+    monkeypatch.chdir(tmp_path)
+    assert shareable_storage_url("sqlite:///hpo.db") == f"sqlite:///{tmp_path / 'hpo.db'}"
+    assert shareable_storage_url("sqlite:////abs/hpo.db") == "sqlite:////abs/hpo.db"
+    assert shareable_storage_url("postgresql+psycopg://u:secret@db/hpo") is None
