@@ -73,6 +73,8 @@ def submit_options(func: Any) -> Any:
         click.option("--load-if-exists", is_flag=True, help="Add trials to the study if it already exists."),
         click.option("--trial-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
                       help="Stop each trial after this long; it ends FAIL."),
+        click.option("--max-retries", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Run a trial again when its worker or process dies, up to this many times."),
     ]):
         func = option(func)
     return func
@@ -87,13 +89,13 @@ def submit_options(func: Any) -> Any:
 @click.option("--wait/--no-wait", default=False, help="Wait for the study to end, with a progress bar.")
 @broker_option
 def submit(objective: str, n_trials: int, study_name: str | None, queue: str | None, timeout: float | None,
-           load_if_exists: bool, trial_timeout: float | None, direction: str | None, sampler: str | None,
-           pruner: str | None, wait: bool, broker: str | None) -> None:
+           load_if_exists: bool, trial_timeout: float | None, max_retries: int, direction: str | None,
+           sampler: str | None, pruner: str | None, wait: bool, broker: str | None) -> None:
     """Submit a study of OBJECTIVE (importable by the workers) to the coordinator."""
     handle = hpo.submit_study(
         objective, n_trials, study_name=study_name, direction=direction, sampler=make_sampler(sampler),
         pruner=make_pruner(pruner), queue=queue, timeout=timeout, load_if_exists=load_if_exists, broker_url=broker,
-        trial_timeout=trial_timeout,
+        trial_timeout=trial_timeout, max_retries=max_retries,
     )
     click.echo(handle.study_name)
     if wait:

@@ -31,7 +31,8 @@ class Job:
     """``n_trials`` trials of ``objective`` on ``queue``, counted from ``base_finished`` finished trials.
 
     ``sampler`` and ``pruner`` are JSON specs (None: the defaults); ``timeout_s`` counts from
-    ``submitted_at`` (a Unix time); each trial is stopped after ``trial_timeout_s`` (None: never);
+    ``submitted_at`` (a Unix time); each trial is stopped after ``trial_timeout_s`` (None: never)
+    and runs again up to ``max_retries`` times when an attempt is lost (its worker or process died);
     ``ended_at`` is set when ``status`` leaves ``running``.
     """
 
@@ -44,17 +45,19 @@ class Job:
     base_finished: int
     submitted_at: float
     trial_timeout_s: float | None = None
+    max_retries: int = 0
     status: JobStatus = "running"
     error: str | None = None
     ended_at: float | None = None
 
     @classmethod
     def new(cls, objective: str, n_trials: int, queue: str, timeout_s: float | None, sampler: dict[str, Any] | None,
-            pruner: dict[str, Any] | None, base_finished: int, trial_timeout_s: float | None = None) -> Job:
+            pruner: dict[str, Any] | None, base_finished: int, trial_timeout_s: float | None = None,
+            max_retries: int = 0) -> Job:
         """A running job submitted now."""
         return cls(objective=objective, n_trials=n_trials, queue=queue, timeout_s=timeout_s, sampler=sampler,
                    pruner=pruner, base_finished=base_finished, submitted_at=time.time(),
-                   trial_timeout_s=trial_timeout_s)
+                   trial_timeout_s=trial_timeout_s, max_retries=max_retries)
 
     def ended(self, status: JobStatus, error: str | None = None) -> Job:
         """This job with ``status`` (``done``, ``cancelled`` or ``error``), ended now."""

@@ -110,6 +110,8 @@ class JobService:
         """Create (or, with ``load_if_exists``, reuse) the study, store its job, start publishing."""
         if message.n_trials < 1:
             raise ValueError(f"n_trials must be a positive integer, got {message.n_trials}.")
+        if message.max_retries < 0:
+            raise ValueError(f"max_retries must be an integer >= 0, got {message.max_retries}.")
         for name, value in (("timeout", message.timeout_s), ("trial_timeout", message.trial_timeout_s)):
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}.")
@@ -125,7 +127,7 @@ class JobService:
         job = Job.new(objective=message.objective, n_trials=message.n_trials, queue=message.queue,
                       timeout_s=message.timeout_s, sampler=message.sampler, pruner=message.pruner,
                       base_finished=self._mirror.get_n_trials(study_id, _FINISHED),
-                      trial_timeout_s=message.trial_timeout_s)
+                      trial_timeout_s=message.trial_timeout_s, max_retries=message.max_retries)
         run = self._host(name, job, sampler, pruner)
         store_job(self._mirror, study_id, job)
         self._mirror.flush()  # the client's "submitted" means stored: a coordinator killed now resumes it

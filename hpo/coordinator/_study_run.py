@@ -23,6 +23,8 @@ _logger = logging.getLogger(__name__)
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 ATTEMPT_KEY = "hpo:attempt"
+#: System attr of a retried trial: each lost attempt, the worker that ran it and why it ended.
+ATTEMPTS_KEY = "hpo:attempts"
 RELATIVE_KEY = "hpo:relative"
 WORKER_KEY = "hpo:worker"
 
@@ -44,6 +46,7 @@ class Attempt:
     trial: Trial
     number: int
     token: str
+    attempt: int = 0  # 0, then n for the n-th retry of the trial after a lost attempt
     started_by: str | None = None
     started_at: float = 0.0  # time.monotonic() when a worker started it (or when it was adopted)
     reported: set[int] = dataclasses.field(default_factory=set)  # steps stored (a redelivered report is not)
@@ -166,7 +169,7 @@ class StudyRun:
     def _send(self, attempt: Attempt, presampled: dict[str, Any]) -> None:
         task = wire.TrialTask(
             study_id=self.study.study_id, study_name=self.study.study_name, trial_id=attempt.trial.trial_id,
-            number=attempt.number, attempt=0, token=attempt.token, objective=self.job.objective,
+            number=attempt.number, attempt=attempt.attempt, token=attempt.token, objective=self.job.objective,
             n_objectives=len(self.study.directions), params=presampled, reply_timeout_s=self._reply_timeout_s,
             heartbeat_timeout_s=self.heartbeat_timeout_s, time_limit_s=self.job.trial_timeout_s,
         )
@@ -192,13 +195,13 @@ class StudyRun:
             space = {name: json_to_distribution(e["distribution"]) for name, e in presampled.items()}
             params = {name: e["value"] for name, e in presampled.items()}
             trial = Trial.resume(self.study, frozen.trial_id, space, params)
-            adopted = Attempt(trial, frozen.number, attempt["token"], frozen.system_attrs.get(WORKER_KEY),
-                              time.monotonic(), set(frozen.intermediate_values))
+            adopted = Attempt(trial, frozen.number, attempt["token"], attempt.get("n", 0),
+                              frozen.system_attrs.get(WORKER_KEY), time.monotonic(), set(frozen.intermediate_values))
             self.attempts[frozen.trial_id] = adopted
             if adopted.started_by is None:
                 adopted.started_by = running_on([adopted.token])[0]  # started after SQL last heard
             if adopted.started_by is None:
-                self._send(adopted, presampled)
+                self._send(adopted, self._presampled(adopted))
         self._slots.take(self.queue, self._owner, len(self.attempts))
 
     # --- messages from workers ----------------------------------------------------------------
@@ -262,7 +265,10 @@ class StudyRun:
             _logger.warning("Trial %d sent bad updates: %s", attempt.number, e)
         state = TrialState[message.state] if message.state in ("COMPLETE", "PRUNED", "FAIL") else TrialState.FAIL
         values = message.values if state != TrialState.FAIL else None
-        self._end_attempt(attempt, state, values, message.fail_reason)
+        if message.lost:
+            self._lose(attempt, message.fail_reason or "Its process died.")
+        else:
+            self._end_attempt(attempt, state, values, message.fail_reason)
         if message.refused:
             self._end_job("error", message.fail_reason)
         self.top_up()
@@ -282,7 +288,7 @@ class StudyRun:
         now = time.monotonic()
         for attempt in list(self.attempts.values()):
             if attempt.started_by is None:
-                self._send(attempt, attempt.trial.system_attrs.get(RELATIVE_KEY, {}))
+                self._send(attempt, self._presampled(attempt))
             else:
                 attempt.started_at = now
 
@@ -295,15 +301,43 @@ class StudyRun:
         """Study lane: the attempt's heartbeat expired: its worker died. End it FAIL and go on."""
         if self.attempts.get(attempt.trial.trial_id) is not attempt:
             return  # its outcome arrived meanwhile
-        _logger.warning("Trial %d of %s: its worker %s stopped sending heartbeats; it ends FAIL.",
+        _logger.warning("Trial %d of %s: its worker %s stopped sending heartbeats.",
                         attempt.number, self.study.study_name, attempt.started_by)
-        self._end_attempt(attempt, TrialState.FAIL, fail_reason=(
+        self._lose(attempt, (
             f"The worker running this trial ({attempt.started_by}) sent no heartbeat for "
             f"{self.heartbeat_timeout_s:g} s: it died, or lost its connection to Redis "
             "(HPO_HEARTBEAT_TIMEOUT sets the wait)."
         ))
         self.top_up()
         self._maybe_end()
+
+    def _lose(self, attempt: Attempt, reason: str) -> None:
+        """Study lane: an attempt was lost (its worker or process died): run the trial again with
+        the same params as a new attempt while ``max_retries`` allows, else end it FAIL."""
+        if attempt.attempt >= self.job.max_retries:
+            self._end_attempt(attempt, TrialState.FAIL, fail_reason=reason)
+            return
+        trial = attempt.trial
+        history = [*trial.system_attrs.get(ATTEMPTS_KEY, []),
+                   {"attempt": attempt.attempt, "worker": attempt.started_by, "ended": reason}]
+        trial.set_system_attr(ATTEMPTS_KEY, history)
+        retry = Attempt(trial, attempt.number, uuid.uuid4().hex, attempt.attempt + 1,
+                        reported=set(attempt.reported))
+        trial.set_system_attr(ATTEMPT_KEY, {"n": retry.attempt, "token": retry.token})
+        trial.set_system_attr(WORKER_KEY, None)
+        self.attempts[trial.trial_id] = retry
+        _logger.warning("Trial %d of %s: attempt %d lost (%s); attempt %d published.", attempt.number,
+                        self.study.study_name, attempt.attempt, reason, retry.attempt)
+        self._send(retry, self._presampled(retry))
+
+    def _presampled(self, attempt: Attempt) -> dict[str, Any]:
+        """What a published attempt brings along: the relative params, and every param the trial
+        already has (a retry suggests the same values again)."""
+        trial = attempt.trial
+        presampled = dict(trial.system_attrs.get(RELATIVE_KEY, {}))
+        for name, distribution in trial.distributions.items():
+            presampled[name] = {"value": trial.params[name], "distribution": distribution_to_json(distribution)}
+        return presampled
 
     # --- ending -------------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -312,7 +346,8 @@ class StudyRun:
         if not self.job.running:
             return
         self._end_job("cancelled")
-        running = [task_id(self.study.study_name, a.number, 0, a.token) for a in self.attempts.values() if a.started_by]
+        running = [task_id(self.study.study_name, a.number, a.attempt, a.token)
+                   for a in self.attempts.values() if a.started_by]
         if running:
             self._revoke(running)
         for attempt in list(self.attempts.values()):

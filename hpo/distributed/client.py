@@ -177,6 +177,7 @@ def submit_study(
     load_if_exists: bool = False,
     broker_url: str | None = None,
     trial_timeout: float | None = None,
+    max_retries: int = 0,
 ) -> StudyHandle:
     """Run ``n_trials`` trials of ``objective_path`` ("module:function" or a registered name) on workers.
 
@@ -184,7 +185,11 @@ def submit_study(
     JSON specs; ``queue`` defaults to the registered objective's queue, else ``"cpu"``.
     ``timeout``: publish no trial after this many seconds. ``trial_timeout``: stop each trial after
     this many seconds (the objective gets Celery's ``SoftTimeLimitExceeded``, its process is killed
-    and replaced 5 s later if it goes on); it ends FAIL "timed out".
+    and replaced 5 s later if it goes on); it ends FAIL "timed out". ``max_retries``: a trial whose
+    attempt is lost (its worker, machine or process died) runs again, with the same params, as a new
+    attempt, up to this many times (``trial.attempt`` tells the objective which, to resume from its own
+    checkpoint); exceptions the objective raises are not retried. Each lost attempt is recorded in
+    the trial's ``hpo:attempts`` system attr.
     """
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}.")
@@ -209,6 +214,7 @@ def submit_study(
         timeout_s=timeout,
         load_if_exists=load_if_exists,
         trial_timeout_s=trial_timeout,
+        max_retries=max_retries,
     )
     control = _ControlClient(broker_url or settings.broker_url, settings.reply_timeout_s)
     body = control.request(message)  # raises the coordinator's error, e.g. DuplicatedStudyError

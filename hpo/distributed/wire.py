@@ -155,7 +155,8 @@ class Report(_Update):
 
 @dataclasses.dataclass
 class Finish(_Update):
-    """The objective returned or raised; ``refused`` when the worker may not run the objective at all."""
+    """The objective returned or raised; ``refused`` when the worker may not run the objective at all;
+    ``lost`` when the attempt's process died (sent by the worker's main process: it may be retried)."""
 
     TYPE: ClassVar[str] = "finish"
     state: str
@@ -163,6 +164,7 @@ class Finish(_Update):
     fail_reason: Union[str, None]
     duration_s: float
     refused: bool = False
+    lost: bool = False
 
 
 @dataclasses.dataclass
@@ -192,6 +194,7 @@ class Submit(Message):
     timeout_s: Union[float, None]
     load_if_exists: bool
     trial_timeout_s: Union[float, None] = None
+    max_retries: int = 0
 
 
 @dataclasses.dataclass

@@ -85,6 +85,12 @@ class BaseTrial(abc.ABC):
     @abc.abstractmethod
     def number(self) -> int: ...
 
+    @property
+    def attempt(self) -> int:
+        """Which attempt of the trial this is: 0, or n on its n-th retry after an attempt was lost
+        (distributed runs with ``max_retries``), so an objective can resume from its own checkpoint."""
+        return 0
+
 
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"{old} is deprecated; use {new} instead.", DeprecationWarning, stacklevel=3)

@@ -112,6 +112,10 @@ class RemoteTrial(BaseTrial):
         return self._task.number
 
     @property
+    def attempt(self) -> int:
+        return self._task.attempt
+
+    @property
     def params(self) -> dict[str, Any]:
         return dict(self._params)
 

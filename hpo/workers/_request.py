@@ -3,7 +3,8 @@
 A child killed by a signal, a segfault or a hard time limit sends nothing itself; Celery's main
 process sees it go. :class:`TrialRequest` then sends the attempt's outcome, FAIL with the real
 cause (exit code, signal name, time limit), so the coordinator ends the trial within a second
-instead of after the heartbeat timeout. Only the delivery that ran the attempt reports: the
+instead of after the heartbeat timeout. A process killed or crashed counts as lost (the trial may
+be retried); ``sys.exit`` in the objective and a time limit do not. Only the delivery that ran the attempt reports: the
 attempt's heartbeat key names its process.
 """
 
@@ -55,7 +56,7 @@ class TrialRequest(Request):
             cause = f"The trial's process died: {error}."
         finish = wire.Finish(study_id=task.study_id, trial_id=task.trial_id, attempt=task.attempt, token=task.token,
                              used_params={}, user_attrs={}, state="FAIL", values=None, fail_reason=cause,
-                             duration_s=0.0)
+                             duration_s=0.0, lost=isinstance(error, WorkerLostError))
         client.xadd(wire.INBOX, {"m": finish.to_json()})
         _logger.warning("Trial %s#%d: %s", task.study_name, task.number, cause)
 

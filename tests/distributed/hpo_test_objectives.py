@@ -81,3 +81,13 @@ def dies(trial: hpo.trial.BaseTrial) -> float:
         ctypes.string_at(0)
     while True:  # hang, ignoring nothing but the process's death
         time.sleep(0.05)
+
+
+def dies_once(trial: hpo.trial.BaseTrial) -> float:
+    """Its first attempt's process is killed after a report; the retry finishes from its 'checkpoint'."""
+    x = trial.suggest_float("x", -1, 1)
+    trial.report(x * x + 1.0, 0)
+    if trial.attempt == 0:
+        os.kill(os.getpid(), 9)
+    trial.set_user_attr("attempt", trial.attempt)
+    return x * x

@@ -1,0 +1,39 @@
+"""max_retries: a trial whose process dies runs again with the same params as a new attempt; the
+record keeps every attempt and why it ended; exceptions of the objective are not retried."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+import hpo
+from hpo.trial import TrialState
+
+from cluster import make_stack
+
+
+def test_a_lost_attempt_runs_again_with_the_same_params(tmp_path: pathlib.Path) -> None:
+    with make_stack(tmp_path) as stack:
+        stack.add_worker(2)
+        retried = hpo.submit_study("hpo_test_objectives:dies_once", n_trials=4, study_name="retried", max_retries=1,
+                                   broker_url=stack.broker_url, storage=stack.storage_url).wait(progress=False,
+                                                                                                timeout=90)
+        not_retried = hpo.submit_study("hpo_test_objectives:dies_once", n_trials=2, study_name="not-retried",
+                                       broker_url=stack.broker_url, storage=stack.storage_url).wait(
+            progress=False, timeout=90)
+        failing = hpo.submit_study("hpo_test_objectives:broken", n_trials=6, study_name="raises", max_retries=3,
+                                   broker_url=stack.broker_url, storage=stack.storage_url).wait(progress=False,
+                                                                                                timeout=90)
+    trials = retried.trials
+    assert len(trials) == 4 and all(t.state == TrialState.COMPLETE for t in trials)
+    for trial in trials:
+        assert trial.user_attrs["attempt"] == 1
+        assert trial.value == pytest.approx(trial.params["x"] ** 2)  # the same x in both attempts
+        (lost,) = trial.system_attrs["hpo:attempts"]
+        assert lost["attempt"] == 0 and "SIGKILL" in lost["ended"]
+        assert trial.intermediate_values == {0: pytest.approx(trial.params["x"] ** 2 + 1.0)}
+    assert all(t.state == TrialState.FAIL and "SIGKILL" in t.system_attrs["fail_reason"] for t in not_retried.trials)
+    raised = failing.trials
+    assert len(raised) == 6 and all(t.state == TrialState.FAIL and "hpo:attempts" not in t.system_attrs for t in raised)
+    assert any("boom" in t.system_attrs["fail_reason"] for t in raised)
