@@ -47,9 +47,19 @@ class EmbeddedRedis:
     every second) in ``workdir``, so that a restart keeps it; in a session of its own, so that a
     Ctrl-C in the terminal reaches hpo, which stops it last."""
 
-    def __init__(self, workdir: pathlib.Path, port: int | None = None) -> None:
+    def __init__(self, workdir: pathlib.Path, port: int | None = None, user: str | None = None,
+                 password: str | None = None) -> None:
+        """``password`` (with ``user``: an ACL user, the default user disabled) is required of clients."""
         self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._auth: list[str] = []
+        credentials = ""
+        if password is not None and user is None:
+            self._auth = ["--requirepass", password]
+            credentials = f":{password}@"
+        elif password is not None:
+            self._auth = ["--user", "default", "off", "--user", user, "on", f">{password}", "~*", "&*", "+@all"]
+            credentials = f"{user}:{password}@"
+        self.url = f"redis://{credentials}127.0.0.1:{self.port}/0"
         self._workdir = workdir
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -59,7 +69,7 @@ class EmbeddedRedis:
             self._process = subprocess.Popen(
                 [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                  "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self._workdir),
-                 "--loglevel", "warning"],
+                 "--loglevel", "warning", *self._auth],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
         client = redis.Redis.from_url(self.url)
@@ -80,7 +90,8 @@ class EmbeddedRedis:
 
     def forget(self) -> None:
         """Delete the append-only file of a stopped server: it starts again empty."""
-        (self._workdir / "appendonly.aof").unlink(missing_ok=True)
+        (self._workdir / "appendonly.aof").unlink(missing_ok=True)  # Redis 6
+        shutil.rmtree(self._workdir / "appendonlydir", ignore_errors=True)  # Redis 7
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -110,10 +121,12 @@ class LocalStack:
         pythonpath: Sequence[str] = (),
         broker_url: str | None = None,
         log_dir: str | None = None,
+        redis_user: str | None = None,
+        redis_password: str | None = None,
     ) -> None:
         self._workdir = pathlib.Path(tempfile.mkdtemp(prefix="hpo-stack-"))
         self.log_dir = pathlib.Path(log_dir) if log_dir else self._workdir
-        self._redis = None if broker_url else EmbeddedRedis(self._workdir)
+        self._redis = None if broker_url else EmbeddedRedis(self._workdir, user=redis_user, password=redis_password)
         self.broker_url = broker_url or self._redis.url  # type: ignore[union-attr]
         self.storage_url = storage_url
         self._n_workers = n_workers
