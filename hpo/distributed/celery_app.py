@@ -9,10 +9,6 @@ from celery import Celery
 from hpo.distributed import kombu_transport
 from hpo.distributed.config import Settings
 
-#: Unacknowledged tasks are redelivered by Redis after this long; trials may legitimately run
-#: for days, and duplicate deliveries are refused by the coordinator's start handshake anyway.
-VISIBILITY_TIMEOUT_S = 7 * 24 * 3600
-
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app that speaks JSON only and runs one trial attempt per task, acked late."""
@@ -28,7 +24,14 @@ def create_app(settings: Settings) -> Celery:
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": None, "interval_start": 0.1, "interval_step": 0.5,
                                    "interval_max": 2.0},
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        # Unacknowledged tasks are redelivered after this long (7 days by default: trials may run for
+        # days); a delivery of an attempt that already runs is refused by the start handshake anyway.
+        # A sweep every few seconds gives abandoned tasks to another worker soon after the timeout.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            "unacked_restore_interval": min(10.0, max(1.0, settings.visibility_timeout_s / 4)),
+            "unacked_restore_throttle": 1,
+        },
         task_serializer="json",
         result_serializer="json",
         event_serializer="json",

@@ -5,7 +5,9 @@ Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_
 functions a submitted spec may name, besides hpo's own; read by the coordinator), ``HPO_GPUS``
 (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
 ``HPO_HEARTBEAT_TIMEOUT`` (seconds without a heartbeat after which the coordinator ends a running
-trial FAIL: its worker died; 30 by default), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same
+trial FAIL: its worker died; 30 by default), ``HPO_VISIBILITY_TIMEOUT`` (seconds after which Redis
+gives an unacknowledged task to another worker; 7 days by default: a redelivered trial that already
+runs is refused anyway), ``HPO_CONFIG_FILE`` (a JSON or TOML file with the same
 keys in lower case, without ``HPO_``).
 Without a broker URL, the embedded Redis of a running ``hpo run --workers`` stack is used if
 its state file exists (``$HPO_HOME/stack.json``), else ``redis://127.0.0.1:6379/0``.
@@ -44,6 +46,7 @@ class Settings:
     gpus: tuple[str, ...] | None
     reply_timeout_s: float
     heartbeat_timeout_s: float
+    visibility_timeout_s: float = 7 * 24 * 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, stack_fallback: bool = True) -> Settings:
@@ -64,6 +67,7 @@ class Settings:
             gpus=_split(get("gpus")),
             reply_timeout_s=_positive("reply_timeout", get("reply_timeout") or 120.0),
             heartbeat_timeout_s=_positive("heartbeat_timeout", get("heartbeat_timeout") or 30.0),
+            visibility_timeout_s=_positive("visibility_timeout", get("visibility_timeout") or 7 * 24 * 3600.0),
         )
 
 

@@ -37,3 +37,17 @@ def test_a_lost_attempt_runs_again_with_the_same_params(tmp_path: pathlib.Path) 
     raised = failing.trials
     assert len(raised) == 6 and all(t.state == TrialState.FAIL and "hpo:attempts" not in t.system_attrs for t in raised)
     assert any("boom" in t.system_attrs["fail_reason"] for t in raised)
+
+
+def test_a_trial_longer_than_the_visibility_timeout_runs_once(tmp_path: pathlib.Path) -> None:
+    """Redis hands an unacknowledged task to another worker after the visibility timeout; the
+    coordinator's start handshake refuses that delivery, so the trial runs once."""
+    with make_stack(tmp_path) as stack:
+        stack.add_worker(1, env={"HPO_VISIBILITY_TIMEOUT": "1", "HPO_TEST_SLEEP": "6"})
+        stack.add_worker(1, env={"HPO_VISIBILITY_TIMEOUT": "1", "HPO_TEST_SLEEP": "6"})
+        study = hpo.submit_study("hpo_test_objectives:sleepy", n_trials=2, study_name="visibility",
+                                 broker_url=stack.broker_url, storage=stack.storage_url).wait(progress=False,
+                                                                                              timeout=120)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    logs = "".join(p.read_text(errors="replace") for p in tmp_path.glob("worker-*.log"))
+    assert "Skipping trial visibility#" in logs  # a redelivery happened, and was refused
