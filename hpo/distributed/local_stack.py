@@ -56,7 +56,7 @@ class EmbeddedRedis:
         if password is not None and user is None:
             self._auth = ["--requirepass", password]
             credentials = f":{password}@"
-        elif password is not None:
+        elif password is not None and user is not None:
             self._auth = ["--user", "default", "off", "--user", user, "on", f">{password}", "~*", "&*", "+@all"]
             credentials = f"{user}:{password}@"
         self.url = f"redis://{credentials}127.0.0.1:{self.port}/0"
