@@ -7,7 +7,7 @@ tables, emptied before the test (creating tables on PostgreSQL is slow), or, whe
 they are skipped, unless ``HPO_TEST_REQUIRE_POSTGRES=1``, which makes them fail.
 
 Tests marked ``slow`` run only when asked for with ``-m slow`` (``-m 'slow or not slow'`` runs all,
-as CI does); tests under ``tests/distributed`` are marked ``distributed`` (``-m 'not distributed'``
+as CI does); tests under ``tests/distributed`` and ``tests/chaos`` are marked ``distributed`` (``-m 'not distributed'``
 leaves out every test that starts Redis, a coordinator or workers).
 
 Use ``storage`` (a ``BaseStorage`` on each backend) or ``storage_url`` (a URL, None for memory) in
@@ -37,14 +37,14 @@ REQUIRE_POSTGRES_ENV = "HPO_TEST_REQUIRE_POSTGRES"
 StorageURLFactory = Callable[..., "str | None"]
 
 
-DISTRIBUTED_TESTS = Path(__file__).parent / "distributed"
+DISTRIBUTED_TESTS = (Path(__file__).parent / "distributed", Path(__file__).parent / "chaos")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under ``tests/distributed`` ``distributed``; skip tests marked ``slow``
     unless a ``-m`` expression was given (e.g. ``-m slow``, or ``-m 'not distributed'``)."""
     for item in items:
-        if DISTRIBUTED_TESTS in Path(str(item.fspath)).parents:
+        if any(folder in Path(str(item.fspath)).parents for folder in DISTRIBUTED_TESTS):
             item.add_marker(pytest.mark.distributed)
     if config.option.markexpr:
         return

@@ -216,6 +216,16 @@ class LocalStack:
         self._wait_for(lambda: self.client.exists(wire.worker_key(hostname)), f"worker {hostname}")
         return hostname
 
+    def kill_worker(self, hostname: str, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to a worker of :meth:`add_worker`: SIGKILL to it and its children (a machine
+        lost), any other signal to its main process alone (SIGTERM: a warm shutdown)."""
+        process = self._processes.pop(f"worker-{hostname.split('@')[0]}")
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.send_signal(sig)
+        process.wait(60)
+
     def stop(self, grace_s: float = 30.0) -> None:
         """Stop workers first (warm shutdown: running trials may finish within ``grace_s``, then
         each worker and its children are killed), then the coordinator (it flushes SQL), then Redis."""

@@ -91,3 +91,23 @@ def dies_once(trial: hpo.trial.BaseTrial) -> float:
         os.kill(os.getpid(), 9)
     trial.set_user_attr("attempt", trial.attempt)
     return x * x
+
+
+def chaotic(trial: hpo.trial.BaseTrial) -> float:
+    """0.2 to 1 s with reports; writes each run (trial, attempt, process) to HPO_TEST_RUNS_FILE, so a
+    test can tell a trial that ran twice."""
+    x = trial.suggest_float("x", -2, 2)
+    y = trial.suggest_int("y", 0, 8)
+    runs = os.environ.get("HPO_TEST_RUNS_FILE")
+    if runs:
+        with open(runs, "a") as out:
+            out.write(f"{trial.number} {trial.attempt} {os.getpid()}\n")
+    duration = 0.2 + 0.8 * ((y + abs(x)) % 1.0)
+    for step in range(5):
+        time.sleep(duration / 5)
+        trial.report(chaos_value(x, y) + 5 - step, step)
+    return chaos_value(x, y)
+
+
+def chaos_value(x: float, y: int) -> float:
+    return (x - 0.5) ** 2 + 0.1 * y
