@@ -26,6 +26,7 @@ WORKER_DEPENDENCIES = (
     "hpo.distributed.objectives",
     "hpo.distributed.celery_app",
     "hpo.distributed.kombu_transport",
+    "hpo.distributed.outage",
     "hpo.exceptions",
     "hpo.importing",
     "hpo.outcome",

@@ -259,6 +259,8 @@ class StudyRun:
         attempt = self.attempt_for(message)
         if attempt is None:
             return
+        if message.runner is not None and not (attempt.started_by or "").startswith(message.runner):
+            return  # the death of a delivery that did not run this attempt
         try:
             self._apply_updates(attempt, message)
         except ValueError as e:

@@ -213,7 +213,8 @@ class LocalStack:
                     [sys.executable, "-m", "celery", "-A", "hpo.workers", "worker", "--concurrency", str(concurrency),
                      "-Q", ",".join(queues), "-n", hostname, "--pool", "prefork", "--without-gossip",
                      "--without-mingle", "--loglevel", "WARNING"], env)
-        self._wait_for(lambda: self.client.exists(wire.worker_key(hostname)), f"worker {hostname}")
+        announced = wire.worker_key(hostname, "*")
+        self._wait_for(lambda: next(self.client.scan_iter(match=announced), None), f"worker {hostname}")
         return hostname
 
     def kill_worker(self, hostname: str, sig: int = signal.SIGKILL) -> None:

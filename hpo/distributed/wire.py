@@ -12,7 +12,8 @@ Flows:
   list ``reply_key(token)``.
 - client -> coordinator: :class:`Submit`, :class:`Cancel`, :class:`Status` on the stream
   :data:`CONTROL`, answered on ``reply_key(request_id)``.
-- workers announce their queues and slots in ``worker_key(hostname)`` (expiring), see :class:`WorkerInfo`.
+- workers announce their queues and slots in ``worker_key(hostname, pid)`` (expiring), see
+  :class:`WorkerInfo`; the process id keeps two workers started with one node name apart.
 - a message refused on arrival (too large, too deep, not JSON, not the expected shape) is moved to
   the stream :data:`DEAD_LETTERS` with the reason (``hpo coordinator dead-letters`` lists them).
 - a worker running an attempt keeps ``alive_key(token)`` fresh (expiring after the task's
@@ -53,8 +54,9 @@ def reply_key(token: str) -> str:
     return f"{PREFIX}reply:{token}"
 
 
-def worker_key(hostname: str) -> str:
-    return f"{PREFIX}worker:{hostname}"
+def worker_key(hostname: str, pid: int | str) -> str:
+    """The announcement of the worker process ``pid`` named ``hostname`` (``"*"`` for a pattern)."""
+    return f"{PREFIX}worker:{hostname}:{pid}"
 
 
 def alive_key(token: str) -> str:
@@ -165,6 +167,7 @@ class Finish(_Update):
     duration_s: float
     refused: bool = False
     lost: bool = False
+    runner: Union[str, None] = None  # sent for a delivery: only the attempt that delivery started takes it
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ attempts of a worker that died)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import redis
@@ -16,11 +17,12 @@ _logger = logging.getLogger(__name__)
 
 
 class Announcer:
-    """Refreshes this worker's expiring ``hpo:worker:<hostname>`` key from a daemon thread."""
+    """Refreshes this worker's expiring ``hpo:worker:<hostname>:<pid>`` key from a daemon thread."""
 
     def __init__(self, broker_url: str, info: wire.WorkerInfo, period_s: float = wire.WORKER_TTL_S / 3) -> None:
         self._client = redis.Redis.from_url(broker_url)
         self._info = info
+        self._key = wire.worker_key(info.hostname, os.getpid())
         self._period_s = period_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="hpo-announcer", daemon=True)
@@ -32,12 +34,12 @@ class Announcer:
     def stop(self) -> None:
         self._stop.set()
         try:
-            self._client.delete(wire.worker_key(self._info.hostname))
+            self._client.delete(self._key)
         except redis.RedisError:
             pass
 
     def _announce(self) -> None:
-        self._client.set(wire.worker_key(self._info.hostname), self._info.to_json(), ex=wire.WORKER_TTL_S)
+        self._client.set(self._key, self._info.to_json(), ex=wire.WORKER_TTL_S)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._period_s):

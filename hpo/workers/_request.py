@@ -4,8 +4,8 @@ A child killed by a signal, a segfault or a hard time limit sends nothing itself
 process sees it go. :class:`TrialRequest` then sends the attempt's outcome, FAIL with the real
 cause (exit code, signal name, time limit), so the coordinator ends the trial within a second
 instead of after the heartbeat timeout. A process killed or crashed counts as lost (the trial may
-be retried); ``sys.exit`` in the objective and a time limit do not. Only the delivery that ran the attempt reports: the
-attempt's heartbeat key names its process.
+be retried); ``sys.exit`` in the objective and a time limit do not. The outcome names the process:
+the coordinator applies it only to an attempt that process started (not to one it was refused).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from celery.worker.request import Request
 
 from hpo.distributed import wire
 from hpo.exceptions import WireError
+from hpo.workers._task import runner_prefix
 
 _logger = logging.getLogger(__name__)
 
@@ -43,9 +44,6 @@ class TrialRequest(Request):
     def _report_death(self, error: BaseException) -> None:
         task = wire.parse(self.args[0], wire.TrialTask)
         client = _client(self.app.conf.broker_url)
-        runner = client.get(wire.alive_key(task.token))
-        if not isinstance(runner, bytes) or f" pid {self.worker_pid} " not in runner.decode(errors="replace"):
-            return  # not the delivery that ran it (or the attempt is over)
         if isinstance(error, TimeLimitExceeded):
             cause = f"The trial timed out after {task.time_limit_s:g} s and its process was killed."
         elif isinstance(error, SystemExit):
@@ -56,7 +54,8 @@ class TrialRequest(Request):
             cause = f"The trial's process died: {error}."
         finish = wire.Finish(study_id=task.study_id, trial_id=task.trial_id, attempt=task.attempt, token=task.token,
                              used_params={}, user_attrs={}, state="FAIL", values=None, fail_reason=cause,
-                             duration_s=0.0, lost=isinstance(error, WorkerLostError))
+                             duration_s=0.0, lost=isinstance(error, WorkerLostError),
+                             runner=runner_prefix(self.hostname or "", self.worker_pid))
         client.xadd(wire.INBOX, {"m": finish.to_json()})
         _logger.warning("Trial %s#%d: %s", task.study_name, task.number, cause)
 

@@ -25,6 +25,11 @@ from hpo.workers._remote_trial import RemoteTrial
 _logger = logging.getLogger(__name__)
 
 
+def runner_prefix(worker_name: str, pid: int | None) -> str:
+    """How the deliveries run by one process of a worker name themselves (a run id follows)."""
+    return f"{worker_name} pid {pid} run "
+
+
 class WorkerRuntime:
     """Per-process state of a worker child: its settings, Redis client and device."""
 
@@ -60,7 +65,7 @@ class WorkerRuntime:
         device = f"gpu:{self.device}" if self.device is not None else None
         # The attempt's heartbeat key exists before the coordinator hears of the start: a coordinator
         # restarting before it stored who started the attempt finds the key and does not publish it again.
-        runner = f"{worker_name} pid {os.getpid()} run {uuid.uuid4().hex[:8]}"  # this delivery of the attempt
+        runner = f"{runner_prefix(worker_name, os.getpid())}{uuid.uuid4().hex[:8]}"  # this delivery of the attempt
         start = channel.request(wire.Start(**header, worker=runner, device=device),
                                 first=beat(task.token, runner, task.heartbeat_timeout_s))
         if not start.ok:

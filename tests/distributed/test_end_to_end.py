@@ -195,12 +195,12 @@ def _started(handle: StudyHandle, n: int) -> None:
         time.sleep(0.1)
 
 
-def _one_lost_trial(study: hpo.Study, n_trials: int) -> None:
+def _one_lost_trial(study: hpo.Study, n_trials: int, cause: str) -> None:
     trials = study.trials
     assert len(trials) == n_trials and all(t.state.is_finished() for t in trials)
     failed = [t for t in trials if t.state == TrialState.FAIL]
     assert len(failed) == 1, [(t.number, t.state, t.system_attrs.get("fail_reason")) for t in trials]
-    assert "sent no heartbeat for 2 s" in failed[0].system_attrs["fail_reason"]
+    assert cause in failed[0].system_attrs["fail_reason"]
     assert all(t.state == TrialState.COMPLETE for t in trials if t is not failed[0])
 
 
@@ -208,10 +208,10 @@ def _one_lost_trial(study: hpo.Study, n_trials: int) -> None:
 def test_a_worker_that_dies_mid_trial_ends_the_trial_fail_and_the_study_goes_on(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, what: str
 ) -> None:
-    """No trial stays RUNNING after a crash: the attempt's heartbeat expires and the coordinator ends it.
-
-    A killed child is replaced and its task redelivered (acks late): the redelivery is refused,
-    not run twice. A whole worker gone: the other one runs the rest."""
+    """No trial stays RUNNING after a crash. A killed child: the worker's main process reports its
+    death (the signal) and Celery replaces it; its task, redelivered (acks late), is refused, not run
+    twice. A whole worker gone: the attempt's heartbeat expires, the coordinator ends it, and the
+    other worker runs the rest."""
     monkeypatch.setenv("HPO_HEARTBEAT_TIMEOUT", "2")
     with make_stack(tmp_path) as stack:
         stack.add_worker(1, env={"HPO_TEST_SLEEP": "3"})
@@ -226,4 +226,4 @@ def test_a_worker_that_dies_mid_trial_ends_the_trial_fail_and_the_study_goes_on(
         else:
             os.killpg(main, signal.SIGKILL)
         study = handle.wait(progress=False, timeout=120)
-    _one_lost_trial(study, 4)
+    _one_lost_trial(study, 4, "signal 9 (SIGKILL)" if what == "trial process" else "sent no heartbeat for 2 s")
