@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import logging
 import signal
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
 
     log_as_the_coordinator()
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    faulthandler.register(signal.SIGUSR2, all_threads=True)  # kill -USR2 PID: every thread's stack, in the log
 
     coordinator = Coordinator(settings)
     signal.signal(signal.SIGTERM, lambda *_: coordinator.request_stop())

@@ -286,23 +286,23 @@ class Coordinator:
             if isinstance(message, wire.Finish):
                 return True, None
             inactive = wire.Reply(seq=getattr(message, "seq", 0), ok=False, error="This study is not active.")
-            return True, (message.token, inactive)
+            return True, (_reply_to(message), inactive)
         try:
             if isinstance(message, wire.Start):
-                return True, (message.token, run.on_start(message))
+                return True, (_reply_to(message), run.on_start(message))
             if isinstance(message, wire.Report):
-                return True, (message.token, run.on_report(message))
+                return True, (_reply_to(message), run.on_report(message))
             run.lane.submit(lambda: self._in_lane(run, entry_id, message))
             return False, None
         except Exception as e:
             _logger.exception("Handling %s failed.", type(message).__name__)
             seq = getattr(message, "seq", 0)
-            return True, (message.token, wire.Reply(seq=seq, ok=False, error=f"The coordinator failed: {e!r}"))
+            return True, (_reply_to(message), wire.Reply(seq=seq, ok=False, error=f"The coordinator failed: {e!r}"))
 
     def _in_lane(self, run: StudyRun, entry_id: bytes, message: wire.Suggest | wire.Finish) -> None:
         try:
             if isinstance(message, wire.Suggest):
-                self._reply(message.token, run.on_suggest(message))
+                self._reply(_reply_to(message), run.on_suggest(message))
             else:
                 run.on_finish(message)
         finally:
@@ -412,6 +412,11 @@ def shareable_storage_url(url: str | None) -> str | None:
     if sep and path and not path.startswith("/") and not path.startswith(":memory:") and "?" not in path:
         return f"{scheme}:///{os.path.abspath(path)}"
     return url
+
+
+def _reply_to(message: wire.Start | wire.Suggest | wire.Report | wire.Finish) -> str:
+    """Where the answer to a worker's message goes: its delivery's own list, else its attempt's."""
+    return getattr(message, "reply_to", None) or message.token
 
 
 def _reply_commands(key: str, reply_json: str) -> list[tuple[Any, ...]]:

@@ -129,6 +129,7 @@ class Start(_FromAttempt):
     TYPE: ClassVar[str] = "start"
     worker: str
     device: Union[str, None]
+    reply_to: Union[str, None] = None  # the delivery's reply list (see Suggest)
 
 
 @dataclasses.dataclass
@@ -145,6 +146,9 @@ class Suggest(_Update):
     seq: int
     name: str
     distribution: str
+    #: The delivery's own reply list (``reply_key(reply_to)``): two deliveries of one attempt (a
+    #: redelivery, a republished task) never pop each other's replies. None: ``reply_key(token)``.
+    reply_to: Union[str, None] = None
 
 
 @dataclasses.dataclass
@@ -153,6 +157,7 @@ class Report(_Update):
     seq: int
     step: int
     value: float
+    reply_to: Union[str, None] = None  # see Suggest
 
 
 @dataclasses.dataclass

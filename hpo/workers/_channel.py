@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,9 @@ class AttemptChannel:
 
     def __init__(self, line: Round, task: wire.TrialTask) -> None:
         self._line = line
-        self._reply_key = wire.reply_key(task.token)
+        # This delivery's own reply list: another delivery of the attempt never pops its replies.
+        self._reply_to = f"{task.token}.{uuid.uuid4().hex[:12]}"
+        self._reply_key = wire.reply_key(self._reply_to)
         self._timeout_s = task.reply_timeout_s
         self._seq = 0
 
@@ -42,6 +45,7 @@ class AttemptChannel:
         reply travel in one round: one round trip to Redis.
         """
         seq = getattr(message, "seq", 0)
+        message.reply_to = self._reply_to
         wait = ("BLPOP", self._reply_key, self._timeout_s)
         send = _xadd(message)
         popped = self._execute([*([first] if first else []), send, wait])[-1]

@@ -195,12 +195,12 @@ def _started(handle: StudyHandle, n: int) -> None:
         time.sleep(0.1)
 
 
-def _one_lost_trial(study: hpo.Study, n_trials: int, cause: str) -> None:
+def _one_lost_trial(study: hpo.Study, n_trials: int, causes: tuple[str, ...]) -> None:
     trials = study.trials
     assert len(trials) == n_trials and all(t.state.is_finished() for t in trials)
     failed = [t for t in trials if t.state == TrialState.FAIL]
     assert len(failed) == 1, [(t.number, t.state, t.system_attrs.get("fail_reason")) for t in trials]
-    assert cause in failed[0].system_attrs["fail_reason"]
+    assert any(cause in failed[0].system_attrs["fail_reason"] for cause in causes)
     assert all(t.state == TrialState.COMPLETE for t in trials if t is not failed[0])
 
 
@@ -226,4 +226,6 @@ def test_a_worker_that_dies_mid_trial_ends_the_trial_fail_and_the_study_goes_on(
         else:
             os.killpg(main, signal.SIGKILL)
         study = handle.wait(progress=False, timeout=120)
-    _one_lost_trial(study, 4, "signal 9 (SIGKILL)" if what == "trial process" else "sent no heartbeat for 2 s")
+    # A killed child: Celery's main process reports the signal, unless the 2 s heartbeat expires first.
+    causes = ("signal 9 (SIGKILL)", "sent no heartbeat for 2 s") if what == "trial process" else ("sent no heartbeat",)
+    _one_lost_trial(study, 4, causes)

@@ -76,8 +76,10 @@ def test_a_worker_channel_survives_a_broken_connection(tmp_path: pathlib.Path) -
         header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": task.token}
 
         def coordinator() -> None:  # answers the report, after a stale reply of an earlier request
-            client.xread({wire.INBOX: "0"}, block=5000)
-            client.rpush(wire.reply_key(task.token), wire.Reply(seq=0, ok=True).to_json(),
+            entries = client.xread({wire.INBOX: "0"}, block=5000)
+            report = wire.parse(entries[0][1][0][1][b"m"], wire.Report)
+            assert report.reply_to is not None and report.reply_to.startswith(task.token)
+            client.rpush(wire.reply_key(report.reply_to), wire.Reply(seq=0, ok=True).to_json(),
                          wire.Reply(seq=1, ok=True, prune=True).to_json())
 
         channel.send(wire.Start(**header, worker="w", device=None))
@@ -115,10 +117,16 @@ def test_a_reply_may_take_longer_than_the_clients_socket_timeout(tmp_path: pathl
                                   heartbeat_timeout_s=30.0)
 
         header = {"study_id": 1, "trial_id": 1, "attempt": 0, "token": "u" * 32}
-        late = threading.Timer(6.5, lambda: client.rpush(wire.reply_key("u" * 32), wire.Reply(seq=0, ok=True).to_json()))
+        channel = AttemptChannel(Round(client), task(30.0))
+
+        def answer() -> None:  # to the delivery's own reply list, which its Start names
+            start_message = wire.parse(client.xrange(wire.INBOX)[0][1][b"m"], wire.Start)
+            client.rpush(wire.reply_key(start_message.reply_to or ""), wire.Reply(seq=0, ok=True).to_json())
+
+        late = threading.Timer(6.5, answer)
         late.start()
         start = time.monotonic()
-        reply = AttemptChannel(Round(client), task(30.0)).request(wire.Start(**header, worker="w", device=None))
+        reply = channel.request(wire.Start(**header, worker="w", device=None))
         assert reply.ok and 6.4 < time.monotonic() - start < 20
         assert client.xlen(wire.INBOX) == 1  # sent once: the wait did not break the connection
         with pytest.raises(CoordinatorUnavailableError, match="did not answer within 1 s"):
