@@ -16,12 +16,14 @@ from hpo.exceptions import HpoError
 
 
 class _Group(click.Group):
-    """Reports hpo's own errors (unknown study, bad storage URL ...) as one-line messages, not tracebacks."""
+    """Reports hpo's own errors (unknown study, bad storage URL ...) and refused values (a bad
+    objective name, a Redis URL of another scheme, the coordinator's refusals) as one-line
+    messages, not tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except HpoError as e:
+        except (HpoError, ValueError) as e:
             raise click.ClickException(str(e)) from None
 
 

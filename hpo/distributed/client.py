@@ -231,6 +231,11 @@ def get_study_handle(study_name: str, *, storage: str | None = None, broker_url:
 def _spec(obj: BaseSampler | BasePruner | dict[str, Any] | None) -> dict[str, Any] | None:
     if obj is None or isinstance(obj, dict):
         return obj
+    if not isinstance(obj, (BaseSampler, BasePruner)):
+        raise SpecError(
+            f"Expected a sampler or pruner object (a hpo.samplers.BaseSampler or hpo.pruners.BasePruner) or a "
+            f"spec dict, got {obj!r}; e.g. sampler=hpo.samplers.TPESampler()."
+        )
     return specs.to_spec(obj)
 
 

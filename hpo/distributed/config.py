@@ -65,10 +65,15 @@ class Settings:
             objective_modules=_split(get("objective_modules")) or (),
             spec_modules=_split(get("spec_modules")) or (),
             gpus=_split(get("gpus")),
-            reply_timeout_s=_positive("reply_timeout", get("reply_timeout") or 120.0),
-            heartbeat_timeout_s=_positive("heartbeat_timeout", get("heartbeat_timeout") or 30.0),
-            visibility_timeout_s=_positive("visibility_timeout", get("visibility_timeout") or 7 * 24 * 3600.0),
+            reply_timeout_s=_positive("reply_timeout", _given(get("reply_timeout"), 120.0)),
+            heartbeat_timeout_s=_positive("heartbeat_timeout", _given(get("heartbeat_timeout"), 30.0)),
+            visibility_timeout_s=_positive("visibility_timeout", _given(get("visibility_timeout"), 7 * 24 * 3600.0)),
         )
+
+
+def _given(value: Any, default: float) -> Any:
+    """``value``, unless it is missing (None or an empty variable): then ``default`` (0 stays 0)."""
+    return default if value is None or value == "" else value
 
 
 def _positive(key: str, value: Any) -> float:
@@ -92,6 +97,8 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
     file = pathlib.Path(path)
+    if file.is_dir():
+        raise ConfigError(f"HPO_CONFIG_FILE {path} is a directory, not a file: point it at a .json or .toml file.")
     if not file.is_file():
         raise ConfigFileNotFoundError(f"HPO_CONFIG_FILE points to {path}, which does not exist.")
     text = file.read_text()
@@ -100,7 +107,10 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
             raise ConfigError(f"HPO_CONFIG_FILE {path}: TOML needs Python 3.11+; use a .json file instead.")
         import tomllib  # type: ignore[import-not-found, unused-ignore]  # mypy checks as Python 3.10
 
-        return tomllib.loads(text)
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"HPO_CONFIG_FILE {path} is not valid TOML (use .json for JSON): {e}.") from e
     try:
         loaded = json.loads(text)
     except ValueError as e:

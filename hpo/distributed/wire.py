@@ -289,7 +289,8 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[Message] | tuple[typ
         raise WireError(f"Message must be a JSON object, got {type(data).__name__}.")
     if data.get("v") != VERSION:
         raise WireError(f"Protocol version {data.get('v')!r} is not supported (expected {VERSION}); upgrade hpo.")
-    cls = _TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    type_name = data.get("type")
+    cls = _TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise WireError(f"Unknown message type {data.get('type')!r}; known: {sorted(_TYPES)}.")
     if not issubclass(cls, expected):
