@@ -106,7 +106,16 @@ def to_spec(obj: Any) -> dict[str, Any]:
         raise SpecError(
             f"{type(obj).__name__} does not record its constructor arguments; subclass BaseSampler/BasePruner."
         )
-    return {"class": path_of(type(obj)), "kwargs": {k: _encode(v) for k, v in obj.__dict__[_ARGS_ATTR].items()}}
+    kwargs = {}
+    for name, value in obj.__dict__[_ARGS_ATTR].items():
+        try:
+            kwargs[name] = _encode(value)
+        except SpecError as e:
+            raise SpecError(
+                f"{type(obj).__name__}'s argument {name!r} cannot travel to the coordinator: {e} Pass JSON values "
+                "(numbers, strings, lists, dicts), samplers or pruners, or functions defined at module level."
+            ) from None
+    return {"class": path_of(type(obj)), "kwargs": kwargs}
 
 
 def from_spec(spec: dict[str, Any], allowed_modules: Collection[str] | None = None) -> Any:

@@ -161,7 +161,10 @@ class JobService:
         """Publish nothing more for the study; wait (up to 30 s) until its lane has done so."""
         run = self._run_named(study_name)
         if run is None:
-            raise KeyError(f"No active study named {study_name!r} on this coordinator.")
+            raise KeyError(
+                f"No active study named {study_name!r} on this coordinator. Check the name: `hpo study status "
+                f"{study_name}` tells whether it ended already."
+            )
         done = threading.Event()
 
         def cancel() -> None:

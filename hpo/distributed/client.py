@@ -60,7 +60,10 @@ class _ControlClient:
         try:
             alive = self._client.exists(wire.coordinator_key())
         except redis.RedisError as e:
-            raise CoordinatorUnavailableError(f"Cannot reach the broker at {masked_url(self.broker_url)}: {e}.") from e
+            raise CoordinatorUnavailableError(
+                f"Cannot reach the broker at {masked_url(self.broker_url)}: {e}. Start Redis there, or point "
+                "this client at yours with HPO_BROKER_URL or broker_url=."
+            ) from e
         if not alive:
             raise CoordinatorUnavailableError(
                 f"No coordinator is running on {masked_url(self.broker_url)}. Start one with `hpo coordinator start`, "
@@ -254,11 +257,15 @@ class DeadLetter:
 
 def read_dead_letters(limit: int = 100, *, broker_url: str | None = None) -> list[DeadLetter]:
     """The newest ``limit`` messages the coordinator set aside, newest first."""
-    client = redis.Redis.from_url(broker_url or Settings.from_env().broker_url)
+    url = broker_url or Settings.from_env().broker_url
+    client = redis.Redis.from_url(url)
     try:
         entries: Any = client.xrevrange(wire.DEAD_LETTERS, count=limit)
     except redis.RedisError as e:
-        raise CoordinatorUnavailableError(f"Cannot read the dead letters from the broker: {e}.") from e
+        raise CoordinatorUnavailableError(
+            f"Cannot read the dead letters from the broker at {masked_url(url)}: {e}. Start Redis there, or "
+            "name yours with HPO_BROKER_URL or broker_url=."
+        ) from e
     finally:
         client.close()
 

@@ -305,6 +305,9 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[Message] | tuple[typ
             raise WireError(f"{cls.__name__} message lacks field {name!r}.")
         value = data[name]
         if not check(value):
+            described = _describe(hint)
+            if (isinstance(value, dict) and "dict" in described) or (isinstance(value, list) and "list" in described):
+                raise WireError(f"{cls.__name__}.{name} must hold JSON values nested at most {MAX_DEPTH} deep.")
             raise WireError(f"{cls.__name__}.{name} must be {_describe(hint)}, got {type(value).__name__}.")
         kwargs[name] = value
     if len(data) - 2 > len(kwargs):

@@ -21,7 +21,7 @@ Wire protocol (``hpo.distributed.wire.parse``), all ``WireError``:
 11. an unknown field
 12. a message over ``MAX_MESSAGE_BYTES``
 13. nesting deeper than the JSON parser allows
-14. a field nested deeper than ``MAX_DEPTH`` -- xfail: says "must be dict, got dict", not "too deep"
+14. a field nested deeper than ``MAX_DEPTH``
 15. a message of another type than expected (a Cancel where a Submit is expected)
 
 Config (``Settings.from_env``), all ``ConfigError``:
@@ -64,12 +64,12 @@ Objectives (``hpo.objective``, ``load_objective``):
 46. an unregistered name without a colon
 47. a sampler class defined in ``__main__`` (``SpecError`` "module level")
 48. a lambda ``constraints_func`` (``SpecError`` "module level")
-49. a sampler kwarg that is no JSON value -- xfail: the message names neither the kwarg nor a fix
+49. a sampler kwarg that is no JSON value
 50. a sampler kwarg dict with non-string keys
 51. a sampler given by name (``"tpe"``)
 52. an unreachable broker URL with a password (``CoordinatorUnavailableError``, password shown as ``***``)
-53. ``get_study_handle().status()`` on an unreachable broker -- xfail: names no fix (``HPO_BROKER_URL``)
-54. ``read_dead_letters`` on an unreachable broker -- xfail: names neither the broker (masked) nor a fix
+53. ``get_study_handle().status()`` on an unreachable broker
+54. ``read_dead_letters`` on an unreachable broker
 55. a broker URL that is not a Redis URL (``ValueError`` naming the schemes)
 
 Stored job records (``Job.from_json``), all ``JobRecordError``:
@@ -105,7 +105,7 @@ Refused by the coordinator of a real cluster (the stored study keeps its trials)
 81. a sampler spec with bad constructor kwargs (``SpecError`` "Cannot build")
 82. a malformed sampler spec (``SpecError``)
 83. a ``$callable`` from a module not in ``HPO_SPEC_MODULES`` (``SpecError``)
-84. cancel of an unknown study (``StudyNotFoundError``) -- xfail: names no fix
+84. cancel of an unknown study (``StudyNotFoundError``)
 85. status of an unknown study (``StudyNotFoundError``)
 86. an objective module not allowed on the workers (``StudyFailedError`` naming ``HPO_OBJECTIVE_MODULES``)
 87. an objective from hpo's own code (``StudyFailedError``)
@@ -208,8 +208,7 @@ WIRE_CASES = [
     pytest.param("[" * 100_000 + "]" * 100_000, wire.Message, "nested deeper than JSON parsing allows",
                  f"the limit is {wire.MAX_DEPTH}", id="13-nested-past-the-parser"),
     pytest.param(_nested_body(wire.MAX_DEPTH + 8), wire.ControlReply, "nested|deep", f"{wire.MAX_DEPTH}",
-                 id="14-field-nested-too-deep",
-                 marks=defect("a field nested past MAX_DEPTH is refused as 'must be dict, got dict'")),
+                 id="14-field-nested-too-deep"),
     pytest.param(_cancel(), wire.Submit, "got Cancel", "Expected a Submit message", id="15-unexpected-type"),
 ]
 
@@ -367,19 +366,16 @@ CLIENT_CASES = [
     pytest.param(_submit(sampler=hpo.samplers.TPESampler(constraints_func=lambda t: [0.0])), SpecError,
                  "lambda.* cannot be sent", "define it at module level", id="48-lambda-constraints"),
     pytest.param(_submit(sampler=OpaqueSampler(blob=object())), SpecError, "blob", "JSON value|module level",
-                 id="49-kwarg-not-json",
-                 marks=defect("'<object> of type object cannot travel as JSON' names neither the kwarg nor a fix")),
+                 id="49-kwarg-not-json"),
     pytest.param(_submit(sampler=OpaqueSampler(blob={1: "a"})), SpecError, r"\{1: 'a'\}",
                  "Dict keys must be strings", id="50-kwarg-dict-int-keys"),
     pytest.param(_submit(sampler="tpe"), SpecError, "'tpe'", "BaseSampler", id="51-sampler-by-name"),
     pytest.param(_submit(), CoordinatorUnavailableError, "Cannot reach the broker at", MASKED,
                  id="52-unreachable-broker"),
     pytest.param(lambda: hpo.get_study_handle("s").status(), CoordinatorUnavailableError,
-                 "Cannot reach the broker at " + MASKED, "HPO_BROKER_URL|broker_url", id="53-status-unreachable",
-                 marks=defect("a client that cannot reach the broker names no fix (HPO_BROKER_URL / broker_url=)")),
+                 "Cannot reach the broker at " + MASKED, "HPO_BROKER_URL|broker_url", id="53-status-unreachable"),
     pytest.param(lambda: read_dead_letters(), CoordinatorUnavailableError, "Cannot read the dead letters", MASKED,
-                 id="54-dead-letters-unreachable",
-                 marks=defect("read_dead_letters names neither the broker URL (masked) nor a fix")),
+                 id="54-dead-letters-unreachable"),
     pytest.param(_submit(broker_url="http://127.0.0.1:1/"), ValueError, "Redis URL must specify",
                  "redis://, rediss://, unix://", id="55-not-a-redis-url"),
 ]
@@ -548,8 +544,7 @@ CLUSTER_CASES = [
     pytest.param(_submitted(sampler=_spec(TPE, constraints_func={"$callable": "os:system"})), SpecError,
                  "'os' is not allowed", "HPO_SPEC_MODULES", True, id="83-callable-not-allowed"),
     pytest.param(lambda name: hpo.get_study_handle(name).cancel(), StudyNotFoundError, "No active study named",
-                 "hpo study status|Check the name", True, id="84-cancel-unknown-study",
-                 marks=defect("cancelling an unknown study names no fix (check the name, `hpo study status`)")),
+                 "hpo study status|Check the name", True, id="84-cancel-unknown-study"),
     pytest.param(lambda name: hpo.get_study_handle(name).status(), StudyNotFoundError, "No study named 'refused-",
                  "Check the name", True, id="85-status-unknown-study"),
     pytest.param(_waited("not_allowed_objectives:objective"), StudyFailedError,
