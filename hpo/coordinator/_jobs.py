@@ -19,17 +19,15 @@ from hpo.coordinator._job import Job, JobRecordError, store_job, stored_job
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._sampler_process import SamplerProcess
 from hpo.coordinator._slots import Slots
-from hpo.coordinator._study_run import Publish, Revoke, StudyRun
+from hpo.coordinator._study_run import FINISHED, Publish, Revoke, StudyRun
 from hpo.distributed import wire
 from hpo.exceptions import DuplicatedStudyError, SpecError, StudyNotFoundError
 from hpo.pruners import BasePruner
 from hpo.records import StudyDirection, parse_direction
 from hpo.study import Study
-from hpo.trial import TrialState
 
 _logger = logging.getLogger(__name__)
 
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 #: Tells, for attempt tokens, the worker whose heartbeat says it runs each (None: no heartbeat).
 RunningOn = Callable[[list[str]], list["str | None"]]
 
@@ -126,7 +124,7 @@ class JobService:
         name = self._mirror.get_study_name_from_id(study_id)
         job = Job.new(objective=message.objective, n_trials=message.n_trials, queue=message.queue,
                       timeout_s=message.timeout_s, sampler=message.sampler, pruner=message.pruner,
-                      base_finished=self._mirror.get_n_trials(study_id, _FINISHED),
+                      base_finished=self._mirror.get_n_trials(study_id, FINISHED),
                       trial_timeout_s=message.trial_timeout_s, max_retries=message.max_retries)
         run = self._host(name, job, sampler, pruner)
         store_job(self._mirror, study_id, job)

@@ -21,7 +21,8 @@ from hpo.trial import Trial, TrialState
 
 _logger = logging.getLogger(__name__)
 
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+#: The states a job counts as finished trials.
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 ATTEMPT_KEY = "hpo:attempt"
 #: System attr of a retried trial: each lost attempt, the worker that ran it and why it ended.
 ATTEMPTS_KEY = "hpo:attempts"
@@ -71,7 +72,7 @@ class StudyRun:
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.attempts: dict[int, Attempt] = {}
         self.lane = SerialLane(f"hpo-study-{study.study_name}")
-        self._n_finished = mirror.get_n_trials(study.study_id, _FINISHED) - job.base_finished
+        self._n_finished = mirror.get_n_trials(study.study_id, FINISHED) - job.base_finished
 
     # --- state --------------------------------------------------------------------------------
     @property
