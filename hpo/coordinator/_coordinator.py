@@ -41,6 +41,7 @@ from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import StudyRun, task_id
 from hpo.coordinator._writer import WRITER_DIED_EXIT
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client
 from hpo.distributed.celery_app import create_app
 from hpo.distributed.config import Settings
 from hpo.distributed.outage import Outage
@@ -75,7 +76,7 @@ class Coordinator:
             )
         self.settings = settings
         self._consumer = consumer_name
-        self._client = redis.Redis.from_url(settings.broker_url)
+        self._client = redis_client(settings.broker_url)
         self._lease = BrokerLease(self._client, settings.broker_url)
         self._lease.acquire()  # before anything is started or written: one coordinator per broker
         self.storage = MirroredStorage(settings.storage_url)

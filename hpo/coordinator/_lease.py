@@ -14,6 +14,7 @@ import uuid
 import redis
 
 from hpo.distributed import wire
+from hpo.distributed.broker import unreachable
 from hpo.distributed.config import masked_url
 from hpo.exceptions import BrokerUnavailableError, CoordinatorConflictError
 
@@ -55,10 +56,10 @@ class BrokerLease:
             taken = self._client.set(wire.coordinator_key(), self.owner, nx=True, px=self._ttl_ms)
             holder = None if taken else self.holder()
         except redis.RedisError as e:
-            raise BrokerUnavailableError(
-                f"Cannot reach the broker at {masked_url(self._broker_url)}: {e}. Start Redis there, or point the "
-                "coordinator at yours with --broker URL or HPO_BROKER_URL."
-            ) from None
+            raise BrokerUnavailableError(unreachable(
+                self._broker_url, e, "Start Redis there, or point the coordinator at yours with --broker URL or "
+                "HPO_BROKER_URL."
+            )) from None
         if not taken:
             raise CoordinatorConflictError(
                 f"Another coordinator ({holder}) already serves the broker at {masked_url(self._broker_url)}. "

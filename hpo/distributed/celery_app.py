@@ -5,19 +5,29 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from celery import Celery
+from celery.app.amqp import AMQP
 
 from hpo.distributed import kombu_transport
+from hpo.distributed.broker import tls_options
 from hpo.distributed.config import Settings
 
 
+class _AMQP(AMQP):
+    Connection = kombu_transport.Connection
+
+
 def create_app(settings: Settings) -> Celery:
-    """A Celery app that speaks JSON only and runs one trial attempt per task, acked late."""
-    app = Celery("hpo", set_as_current=False)
+    """A Celery app that speaks JSON only and runs one trial attempt per task, acked late; with TLS
+    as the broker URL says (no result backend: results travel as hpo's own messages)."""
+    app = Celery("hpo", set_as_current=False, amqp=_AMQP)
     app.conf.update(
         broker_url=settings.broker_url,
         broker_transport=(
             kombu_transport.TRANSPORT if urlsplit(settings.broker_url).scheme in kombu_transport.SCHEMES else None
         ),
+        # The URL's TLS options, checked; also read by Flower's own Redis client, and verifying the
+        # server's certificate where kombu, given a bare rediss:// URL, would verify nothing.
+        broker_use_ssl=tls_options(settings.broker_url),
         broker_connection_retry_on_startup=True,
         # A trial is published again and again while Redis is away (a restart, a network blip):
         # from the coordinator's own publishing lane, so nothing else waits meanwhile.

@@ -14,6 +14,7 @@ import redis
 
 from hpo import specs
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client, unreachable
 from hpo.distributed.config import Settings, masked_url
 from hpo.distributed.objectives import registered
 from hpo.distributed.outage import Outage
@@ -47,7 +48,7 @@ _ERROR_TYPES: dict[str, type[Exception]] = {
 class _ControlClient:
     def __init__(self, broker_url: str, timeout_s: float) -> None:
         self.broker_url = broker_url
-        self._client = redis.Redis.from_url(broker_url)
+        self._client = redis_client(broker_url)
         self._line = Round(self._client)  # waits for replies longer than the client's socket timeout
         self._line_lock = threading.Lock()
         self._timeout_s = timeout_s
@@ -60,10 +61,10 @@ class _ControlClient:
         try:
             alive = self._client.exists(wire.coordinator_key())
         except redis.RedisError as e:
-            raise CoordinatorUnavailableError(
-                f"Cannot reach the broker at {masked_url(self.broker_url)}: {e}. Start Redis there, or point "
-                "this client at yours with HPO_BROKER_URL or broker_url=."
-            ) from e
+            raise CoordinatorUnavailableError(unreachable(
+                self.broker_url, e, "Start Redis there, or point this client at yours with HPO_BROKER_URL or "
+                "broker_url=."
+            )) from e
         if not alive:
             raise CoordinatorUnavailableError(
                 f"No coordinator is running on {masked_url(self.broker_url)}. Start one with `hpo coordinator start`, "
@@ -258,14 +259,14 @@ class DeadLetter:
 def read_dead_letters(limit: int = 100, *, broker_url: str | None = None) -> list[DeadLetter]:
     """The newest ``limit`` messages the coordinator set aside, newest first."""
     url = broker_url or Settings.from_env().broker_url
-    client = redis.Redis.from_url(url)
+    client = redis_client(url)
     try:
         entries: Any = client.xrevrange(wire.DEAD_LETTERS, count=limit)
     except redis.RedisError as e:
-        raise CoordinatorUnavailableError(
-            f"Cannot read the dead letters from the broker at {masked_url(url)}: {e}. Start Redis there, or "
-            "name yours with HPO_BROKER_URL or broker_url=."
-        ) from e
+        raise CoordinatorUnavailableError(unreachable(
+            url, e, "Start Redis there, or name yours with HPO_BROKER_URL or broker_url=.",
+            action="read the dead letters from",
+        )) from e
     finally:
         client.close()
 

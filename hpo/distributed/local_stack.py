@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client
 from hpo.distributed.config import stack_state_file
 
 
@@ -72,7 +73,7 @@ class EmbeddedRedis:
                  "--loglevel", "warning", *self._auth],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        client = redis.Redis.from_url(self.url)
+        client = redis_client(self.url)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -158,7 +159,7 @@ class LocalStack:
 
     @property
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.broker_url)
+        return redis_client(self.broker_url)
 
     def pids(self) -> dict[str, int]:
         """Process ids of what the stack runs: ``redis`` (when embedded), ``coordinator``, ``worker-...``."""

@@ -11,6 +11,7 @@ import threading
 import redis
 
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client
 from hpo.distributed.outage import Outage
 
 _logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ class Announcer:
     """Refreshes this worker's expiring ``hpo:worker:<hostname>:<pid>`` key from a daemon thread."""
 
     def __init__(self, broker_url: str, info: wire.WorkerInfo, period_s: float = wire.WORKER_TTL_S / 3) -> None:
-        self._client = redis.Redis.from_url(broker_url)
+        self._client = redis_client(broker_url)
         self._info = info
         self._key = wire.worker_key(info.hostname, os.getpid())
         self._period_s = period_s
@@ -64,7 +65,7 @@ class AttemptHeartbeats:
     """
 
     def __init__(self, broker_url: str) -> None:
-        self._client = redis.Redis.from_url(broker_url)
+        self._client = redis_client(broker_url)
         self._attempts: dict[str, tuple[str, float]] = {}
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name="hpo-attempt-heartbeats", daemon=True)

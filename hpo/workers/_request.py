@@ -19,6 +19,7 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery.worker.request import Request
 
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client
 from hpo.exceptions import WireError
 from hpo.workers._task import runner_prefix
 
@@ -63,5 +64,5 @@ class TrialRequest(Request):
 def _client(broker_url: str) -> redis.Redis:
     client = _clients.get(broker_url)
     if client is None:
-        client = _clients[broker_url] = redis.Redis.from_url(broker_url)
+        client = _clients[broker_url] = redis_client(broker_url)
     return client

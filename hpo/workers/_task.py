@@ -9,10 +9,10 @@ import time
 import uuid
 from typing import Any
 
-import redis
 from celery.exceptions import SoftTimeLimitExceeded
 
 from hpo.distributed import wire
+from hpo.distributed.broker import redis_client
 from hpo.distributed.config import Settings
 from hpo.distributed.objectives import load_objective
 from hpo.distributed.redis_round import Round
@@ -45,7 +45,7 @@ class WorkerRuntime:
     def line(self) -> Round:
         """This process's connection to Redis, created lazily, after the prefork pool has forked."""
         if self._line is None:
-            self._line = Round(redis.Redis.from_url(self.settings.broker_url))
+            self._line = Round(redis_client(self.settings.broker_url))
         return self._line
 
     @property
