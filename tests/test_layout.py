@@ -1,9 +1,9 @@
 """Where the distributed code lives, and what each part may depend on.
 
 - Importing the coordinator never runs the workers' code (their settings, Celery app, signals).
-- The workers depend only on the wire protocol, the Redis round, config, exceptions, objective
-  loading, the shared outcome rules and the trial/distribution types an objective sees: never on
-  studies, storages, samplers, pruners, the client or the coordinator.
+- The workers depend only on the wire protocol, the Redis round, broker connections, config,
+  exceptions, objective loading, the shared outcome rules and the trial/distribution types an
+  objective sees: never on studies, storages, samplers, pruners, the client or the coordinator.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ WORKER_DEPENDENCIES = (
     "hpo.workers",
     "hpo.distributed.wire",
     "hpo.distributed.redis_round",
+    "hpo.distributed.broker",
     "hpo.distributed.config",
     "hpo.distributed.objectives",
     "hpo.distributed.celery_app",

@@ -2,6 +2,7 @@
 
 - :mod:`~hpo.distributed.wire`: every message that crosses Redis, its JSON schema, the key names;
 - :mod:`~hpo.distributed.redis_round`: rounds of raw Redis commands for the hot paths;
+- :mod:`~hpo.distributed.broker`: every Redis client, with the broker URL's TLS options;
 - :mod:`~hpo.distributed.config`: settings from the environment and a config file;
 - :mod:`~hpo.distributed.objectives`: registered objectives and the workers' allowlist;
 - :mod:`~hpo.distributed.celery_app` and :mod:`~hpo.distributed.kombu_transport`: the Celery app factory;

@@ -4,7 +4,8 @@ coordinator's inbox lane and of a worker's reports.
 redis-py's pipeline builds a client-side command stack, checks a connection out of the pool and
 runs response callbacks for every round; a report costs a round on each side, so that machinery
 cost as much CPU as the rest of the round. Here a round is packed, sent and read back on a
-connection its one user keeps, and replies come back as Redis sent them.
+connection its one user keeps, and replies come back as Redis sent them. The connection is made
+by the client's pool, so it speaks TLS when the client does (see :mod:`hpo.distributed.broker`).
 """
 
 from __future__ import annotations
