@@ -1,22 +1,22 @@
-"""Prune a trial whose best intermediate value is worse than a percentile of finished trials' at that step."""
+"""Prune a trial whose best intermediate value is worse than a percentile of other trials' at that step."""
 
 from __future__ import annotations
 
-import bisect
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hpo.pruners._base import BasePruner
-from hpo.records import StudyDirection, TrialState
+from hpo.pruners._base import ExplainedPruner, PruneReason
+from hpo.pruners._step_values import StepValues
+from hpo.records import StudyDirection
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
 
 
-class PercentilePruner(BasePruner):
+class PercentilePruner(ExplainedPruner):
     """Prune when the trial's best value so far is worse than ``percentile`` of COMPLETE trials at its step.
 
     Args:
@@ -25,6 +25,17 @@ class PercentilePruner(BasePruner):
         n_warmup_steps: no pruning before this step of a trial.
         interval_steps: judge only at every ``interval_steps``-th step after the warm-up.
         n_min_trials: no pruning at a step that fewer completed trials have reported.
+        compare_running: also count the values that other RUNNING trials reported at the step
+            (not Optuna's: it counts COMPLETE trials only), so that the first wave of a wide
+            parallel study is pruned as a sequential study would be. Then ``n_startup_trials``
+            and ``n_min_trials`` count the trials that reported a value at the judged step,
+            COMPLETE or RUNNING, the judged trial left out. A report then also costs a look at
+            each running trial's number of values (not a pass over the study).
+
+    The reason a pruned trial records (:data:`~hpo.pruners.PRUNE_REASON_KEY`): ``value`` (the
+    trial's best so far), ``percentile``, ``cutoff`` (that percentile of the others' values) and
+    ``peers`` (how many trials reported the step); a trial whose values are all NaN records
+    ``value: "nan"`` and no cutoff.
     """
 
     def __init__(
@@ -35,6 +46,7 @@ class PercentilePruner(BasePruner):
         interval_steps: int = 1,
         *,
         n_min_trials: int = 1,
+        compare_running: bool = False,
     ) -> None:
         if not 0.0 <= percentile <= 100:
             raise ValueError(f"percentile must be in [0, 100], got {percentile}.")
@@ -46,61 +58,61 @@ class PercentilePruner(BasePruner):
             raise ValueError(f"interval_steps must be >= 1, got {interval_steps}.")
         if n_min_trials < 1:
             raise ValueError(f"n_min_trials must be >= 1, got {n_min_trials}.")
+        if not isinstance(compare_running, bool):
+            raise ValueError(f"compare_running must be True or False, got {compare_running!r}.")
         self._percentile = percentile
         self._n_startup_trials = n_startup_trials
         self._n_warmup_steps = n_warmup_steps
         self._interval_steps = interval_steps
         self._n_min_trials = n_min_trials
-        self._completed: dict[tuple[int, int], CompletedValues] = {}
+        self._compare_running = compare_running
+        self._values: dict[tuple[int, int], StepValues] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(percentile={self._percentile}, n_startup_trials={self._n_startup_trials}, "
             f"n_warmup_steps={self._n_warmup_steps}, interval_steps={self._interval_steps}, "
-            f"n_min_trials={self._n_min_trials})"
+            f"n_min_trials={self._n_min_trials}, compare_running={self._compare_running})"
         )
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_completed", "_lock")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_values", "_lock")}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._completed, self._lock = {}, threading.Lock()
+        self._values, self._lock = {}, threading.Lock()
 
-    def _completed_values(self, study: Study) -> CompletedValues:
-        """The study's COMPLETE trials' values by step, updated only when trials completed since."""
-        storage, study_id = study.storage, study.study_id
-        n_completed = storage.get_n_trials(study_id, TrialState.COMPLETE)
-        key = (id(storage), study_id)
-        with self._lock:
-            cached = self._completed.get(key)
-            if cached is None or cached.n_trials != n_completed:
-                trials = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.COMPLETE,))
-                if cached is None or len(trials) < cached.n_trials:
-                    cached = CompletedValues()
-                cached.add_new(trials)
-                self._completed[key] = cached
-            return cached
-
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+    def reason(self, study: Study, trial: FrozenTrial) -> PruneReason | None:
         step = trial.last_step
         if step is None or step < self._n_warmup_steps:
-            return False
+            return None
         if not is_first_in_interval_step(step, trial.intermediate_values, self._n_warmup_steps, self._interval_steps):
-            return False
-        completed = self._completed_values(study)
-        if completed.n_trials == 0 or completed.n_trials < self._n_startup_trials:
-            return False
+            return None
         direction = study.direction
+        percentile = 100 - self._percentile if direction == StudyDirection.MAXIMIZE else self._percentile
+        exclude = trial.trial_id if self._compare_running else None
+        with self._lock:
+            values = self._values.setdefault((id(study.storage), study.study_id), StepValues(self._compare_running))
+            values.refresh(study.storage, study.study_id)
+            cutoff, peers = values.percentile(step, percentile, self._n_min_trials, exclude)
+            n_trials = peers if self._compare_running else values.n_complete
+        if n_trials == 0 or n_trials < self._n_startup_trials:
+            return None
+        name = type(self).__name__.removesuffix("Pruner")
         best = best_intermediate_value(trial, direction)
         if math.isnan(best):
-            return True
-        percentile = 100 - self._percentile if direction == StudyDirection.MAXIMIZE else self._percentile
-        threshold = completed.percentile(step, percentile, self._n_min_trials)
-        if math.isnan(threshold):
-            return False
-        return best < threshold if direction == StudyDirection.MAXIMIZE else best > threshold
+            return {"pruner": name, "step": step, "value": best}
+        if math.isnan(cutoff) or not (best < cutoff if direction == StudyDirection.MAXIMIZE else best > cutoff):
+            return None
+        return {
+            "pruner": name,
+            "step": step,
+            "value": best,
+            "percentile": self._percentile,
+            "cutoff": cutoff,
+            "peers": peers,
+        }
 
 
 def is_first_in_interval_step(step: int, steps: Iterable[int], n_warmup_steps: int, interval_steps: int) -> bool:
@@ -115,44 +127,3 @@ def best_intermediate_value(trial: FrozenTrial, direction: StudyDirection) -> fl
     if not values:
         return math.nan
     return float(max(values) if direction == StudyDirection.MAXIMIZE else min(values))
-
-
-class CompletedValues:
-    """Each step's values of COMPLETE trials, sorted, so that a percentile costs O(1) per report.
-
-    Finished trials never change, so trials already added are skipped by id and the structure
-    only grows as trials complete.
-    """
-
-    def __init__(self) -> None:
-        self._seen: set[int] = set()
-        self._by_step: dict[int, list[float]] = {}
-        self._n_nan: dict[int, int] = {}
-
-    @property
-    def n_trials(self) -> int:
-        return len(self._seen)
-
-    def add_new(self, trials: Sequence[FrozenTrial]) -> None:
-        for trial in trials:
-            if trial.trial_id in self._seen:
-                continue
-            self._seen.add(trial.trial_id)
-            for step, value in trial.intermediate_values.items():
-                if math.isnan(value):
-                    self._n_nan[step] = self._n_nan.get(step, 0) + 1
-                else:
-                    bisect.insort(self._by_step.setdefault(step, []), value)
-
-    def percentile(self, step: int, percentile: float, n_min_trials: int) -> float:
-        """``numpy.nanpercentile`` (linear interpolation) of the values at ``step``; NaN when fewer than
-        ``n_min_trials`` trials reported that step or all their values are NaN."""
-        values = self._by_step.get(step, [])
-        if len(values) + self._n_nan.get(step, 0) < n_min_trials or not values:
-            return math.nan
-        rank = percentile / 100 * (len(values) - 1)
-        low = math.floor(rank)
-        high = min(low + 1, len(values) - 1)
-        fraction, a, b = rank - low, values[low], values[high]
-        # numpy's lerp, so that decisions equal nanpercentile's to the last bit
-        return b - (b - a) * (1 - fraction) if fraction >= 0.5 else a + (b - a) * fraction
