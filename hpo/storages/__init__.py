@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hpo.storages._base import BaseStorage
+from hpo.storages._callbacks import RetryFailedTrialCallback, RetryHeartbeatStaleTrialCallback
+from hpo.storages._heartbeat import (
+    BaseHeartbeat,
+    HeartbeatKeeper,
+    StaleTrialCallback,
+    fail_stale_trials,
+    heartbeat_keeper,
+    is_heartbeat_enabled,
+)
 from hpo.storages._in_memory import InMemoryStorage
 from hpo.storages.journal import JournalStorage
 
@@ -12,10 +21,18 @@ if TYPE_CHECKING:
     from hpo.storages._sql import RDBStorage, current_version, is_shared_url, upgrade
 
 __all__ = [
+    "BaseHeartbeat",
     "BaseStorage",
+    "HeartbeatKeeper",
     "InMemoryStorage",
     "JournalStorage",
     "RDBStorage",
+    "RetryFailedTrialCallback",
+    "RetryHeartbeatStaleTrialCallback",
+    "StaleTrialCallback",
+    "fail_stale_trials",
+    "heartbeat_keeper",
+    "is_heartbeat_enabled",
     "current_version",
     "get_storage",
     "is_shared_url",

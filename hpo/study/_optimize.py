@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from hpo.logging import written_above_progress_bar
-from hpo.outcome import run_objective
+from hpo.exceptions import UpdateFinishedTrialError
+from hpo.logging import get_logger, written_above_progress_bar
+from hpo.outcome import FAIL_REASON_KEY, run_objective
 from hpo.study._tell import tell
 from hpo.trial import FrozenTrial, Trial
 
 if TYPE_CHECKING:
     from hpo.study._study import Study
+
+_logger = get_logger(__name__)
 
 ObjectiveFuncType = Callable[[Trial], "float | Sequence[float]"]
 CallbackType = Callable[["Study", FrozenTrial], None]
@@ -135,7 +138,15 @@ def run_trial(study: Study, func: ObjectiveFuncType, catch: tuple[type[Exception
     """Ask for a trial, run ``func`` on it and tell the outcome. Re-raise errors not in ``catch``."""
     trial = study.ask()
     outcome = run_objective(func, trial, len(study.directions))
-    frozen = tell(study, trial, outcome.returned, outcome.state, fail_reason=outcome.fail_reason)
+    try:
+        frozen = tell(study, trial, outcome.returned, outcome.state, fail_reason=outcome.fail_reason)
+    except UpdateFinishedTrialError:  # e.g. failed as stale by another process while it ran here
+        frozen = study.storage.get_trial(trial.trial_id)
+        reason = frozen.system_attrs.get(FAIL_REASON_KEY, "")
+        _logger.warning(
+            f"Trial {frozen.number} was ended {frozen.state.name} by another process while it ran here"
+            f"{f' ({reason})' if reason else ''}; its outcome here ({outcome.state.name}) is not stored."
+        )
     if outcome.error is not None and not isinstance(outcome.error, catch):
         raise outcome.error
     return frozen

@@ -11,7 +11,7 @@ from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
 from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection
 from hpo.samplers import BaseSampler
-from hpo.storages import BaseStorage, get_storage
+from hpo.storages import BaseStorage, fail_stale_trials, get_storage, heartbeat_keeper
 from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
 from hpo.study._optimize import CallbackType, ObjectiveFuncType, optimize
 from hpo.study._tell import tell
@@ -132,10 +132,19 @@ class Study:
 
     # --- ask / tell ---------------------------------------------------------------------------
     def ask(self, fixed_distributions: dict[str, BaseDistribution] | None = None) -> Trial:
-        """Start a trial (an enqueued one first) and return it; ``fixed_distributions`` are suggested now."""
+        """Start a trial (an enqueued one first) and return it; ``fixed_distributions`` are suggested now.
+
+        With a storage that keeps heartbeats, stale trials are failed first (and handed to the storage's
+        stale-trial callback), and the new trial's heartbeat is kept until :meth:`tell`.
+        """
+        heartbeats = heartbeat_keeper(self._storage)
+        if heartbeats is not None:
+            fail_stale_trials(self)
         trial_id = self._pop_waiting_trial_id()
         if trial_id is None:
             trial_id = self._storage.create_new_trial(self._study_id)
+        if heartbeats is not None:
+            heartbeats.start(trial_id)
         if type(self.sampler).before_trial is not BaseSampler.before_trial:
             self.sampler.before_trial(self, self._storage.get_trial(trial_id))
         trial = Trial(self, trial_id)  # reads the trial with what before_trial stored (e.g. a grid point)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from hpo.exceptions import UpdateFinishedTrialError
 from hpo.logging import INFO, get_logger
 from hpo.outcome import FAIL_REASON_KEY, check_values
+from hpo.storages import heartbeat_keeper
 from hpo.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ def tell(
     else:
         raise TypeError(f"tell() takes a Trial or a trial number, got {type(trial).__name__} {trial!r}.")
     frozen = storage.get_trial(trial_id)  # the stored state: another process may have finished the trial
+    heartbeats = heartbeat_keeper(storage)
+    if heartbeats is not None and frozen.state.is_finished():
+        heartbeats.stop(trial_id)  # e.g. failed as stale by another process
 
     if state is None:
         state = TrialState.COMPLETE  # as in Optuna, missing or invalid values end the trial FAIL below
@@ -48,8 +52,10 @@ def tell(
         if skip_if_finished:
             _logger.info(f"Trial {frozen.number} is already finished; tell() skipped it.")
             return copy.deepcopy(frozen)
+        reason = frozen.system_attrs.get(FAIL_REASON_KEY) if frozen.state == TrialState.FAIL else None
         raise UpdateFinishedTrialError(
-            f"Trial {frozen.number} is already finished ({frozen.state.name}); tell() cannot change it. "
+            f"Trial {frozen.number} is already finished ({frozen.state.name}"
+            f"{f': {reason}' if reason else ''}); tell() cannot change it. "
             "Pass skip_if_finished=True to ignore finished trials."
         )
 
@@ -73,6 +79,8 @@ def tell(
         study.sampler.after_trial(study, frozen, state, told)
     finally:
         storage.set_trial_state_values(trial_id, state, told)
+        if heartbeats is not None:
+            heartbeats.stop(trial_id)
     finished = storage.get_trial(trial_id)
     _log_finished(study, finished, fail_reason)
     return finished

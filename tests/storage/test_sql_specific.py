@@ -344,8 +344,8 @@ def test_outdated_schema_is_refused_until_upgraded(
         _migrate._script.cache_clear()
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert _migrate.all_versions() == [head_version()] == ["hpo_0001"]
+def test_head_is_the_newest_revision() -> None:
+    assert _migrate.all_versions() == ["hpo_0002", "hpo_0001"] and head_version() == "hpo_0002"
 
 
 # --- concurrency ------------------------------------------------------------------------------

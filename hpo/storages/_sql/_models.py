@@ -169,3 +169,17 @@ class TrialSystemAttributeModel(BaseModel):
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.trial_id"), index=True, nullable=False)
     key: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH), nullable=False)
     value_json: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class TrialHeartbeatModel(BaseModel):
+    """The last heartbeat of a running trial, in seconds since the epoch by the database's clock.
+
+    Written and compared only by the database's own clock, so clocks of the machines running trials
+    and their time zones never matter.
+    """
+
+    __tablename__ = "trial_heartbeats"
+
+    trial_heartbeat_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.trial_id"), unique=True, index=True, nullable=False)
+    heartbeat: Mapped[float] = mapped_column(Double, nullable=False)

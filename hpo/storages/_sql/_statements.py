@@ -10,7 +10,22 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Double,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -21,6 +36,7 @@ from hpo.storages._sql._models import (
     StudyModel,
     StudySystemAttributeModel,
     StudyUserAttributeModel,
+    TrialHeartbeatModel,
     TrialIntermediateValueModel,
     TrialModel,
     TrialParamModel,
@@ -45,6 +61,7 @@ VALUES = _table(TrialValueModel)
 INTERMEDIATE_VALUES = _table(TrialIntermediateValueModel)
 TRIAL_USER_ATTRS = _table(TrialUserAttributeModel)
 TRIAL_SYSTEM_ATTRS = _table(TrialSystemAttributeModel)
+HEARTBEATS = _table(TrialHeartbeatModel)
 TRIAL_CHILDREN = (PARAMS, VALUES, INTERMEDIATE_VALUES, TRIAL_USER_ATTRS, TRIAL_SYSTEM_ATTRS)
 STUDY_CHILDREN = (DIRECTIONS, STUDY_USER_ATTRS, STUDY_SYSTEM_ATTRS)
 
@@ -77,7 +94,7 @@ ALL_STUDY_ATTRS = {
 }
 _study_trial_ids = select(T.trial_id).where(T.study_id == _study_id)
 DELETE_STUDY = (
-    *(delete(table).where(table.c.trial_id.in_(_study_trial_ids)) for table in TRIAL_CHILDREN),
+    *(delete(table).where(table.c.trial_id.in_(_study_trial_ids)) for table in (*TRIAL_CHILDREN, HEARTBEATS)),
     delete(TRIALS).where(T.study_id == _study_id),
     *(delete(table).where(table.c.study_id == _study_id) for table in STUDY_CHILDREN),
     delete(STUDIES).where(S.study_id == _study_id),
@@ -142,3 +159,46 @@ def upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
         mysql_statement = mysql.insert(table)
         return mysql_statement.on_duplicate_key_update({name: mysql_statement.inserted[name] for name in others})
     raise NotImplementedError(f"No upsert for the SQL dialect {dialect!r}.")
+
+
+# --- heartbeats -------------------------------------------------------------------------------
+def _database_now(dialect: str) -> Any:
+    """The database's clock in seconds since the epoch, read when the statement runs (not when its
+    transaction began), fractions of a second kept."""
+    if dialect == "sqlite":
+        return (func.julianday("now") - 2440587.5) * 86400.0
+    if dialect == "postgresql":
+        return sql_cast(func.extract("epoch", func.clock_timestamp()), Double)
+    if dialect in ("mysql", "mariadb"):
+        return sql_cast(func.unix_timestamp(func.sysdate(literal_column("6"))), Double)
+    raise NotImplementedError(f"No clock for the SQL dialect {dialect!r}.")
+
+
+@functools.cache
+def record_heartbeat(dialect: str) -> Any:
+    """Set a trial's heartbeat (parameter ``trial_id``) to the database's clock now."""
+    now = _database_now(dialect)
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(HEARTBEATS).values(trial_id=bindparam("trial_id"), heartbeat=now)
+        return statement.on_duplicate_key_update(heartbeat=now)
+    dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return (
+        dialect_insert(HEARTBEATS)
+        .values(trial_id=bindparam("trial_id"), heartbeat=now)
+        .on_conflict_do_update(index_elements=["trial_id"], set_={"heartbeat": now})
+    )
+
+
+@functools.cache
+def stale_trial_ids(dialect: str) -> Any:
+    """RUNNING trials of a study whose heartbeat is older than ``p_grace`` seconds by the database's clock."""
+    return (
+        select(T.trial_id)
+        .join(HEARTBEATS, HEARTBEATS.c.trial_id == T.trial_id)
+        .where(
+            T.study_id == _study_id,
+            T.state == TrialState.RUNNING,
+            HEARTBEATS.c.heartbeat < _database_now(dialect) - bindparam("p_grace"),
+        )
+        .order_by(T.number)
+    )

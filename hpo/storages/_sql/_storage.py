@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import math
 import threading
 import uuid
-from collections.abc import Container, Sequence
+import warnings
+from collections.abc import Collection, Container, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -29,6 +31,7 @@ from hpo.exceptions import (
 )
 from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storages._base import BaseStorage
+from hpo.storages._heartbeat import BaseHeartbeat, StaleTrialCallback
 from hpo.storages._in_memory import DEFAULT_STUDY_NAME_PREFIX, _unknown_study_message
 from hpo.storages._sql._cache import StudyTrialCache
 from hpo.storages._sql._database import Database
@@ -38,13 +41,22 @@ from hpo.storages._sql._models import MAX_NAME_LENGTH, encode_value
 from hpo.trial import FrozenTrial
 
 
-class RDBStorage(BaseStorage):
+class RDBStorage(BaseStorage, BaseHeartbeat):
     """Studies in an SQL database, safe for many threads and processes at once.
 
     Args:
         url: ``sqlite:///path.db``, ``sqlite:///:memory:``, ``postgresql+psycopg://user:pw@host/db``
             (``postgresql://`` means the same) or ``mysql+pymysql://user:pw@host/db``.
         engine_kwargs: Extra arguments of :func:`sqlalchemy.create_engine`, e.g. ``{"pool_size": 8}``.
+        skip_compatibility_check: Accepted as Optuna accepts it; hpo checks the schema version anyway,
+            because writing to a schema of another version would lose data.
+        heartbeat_interval: Seconds between heartbeats of each running trial (None: no heartbeats).
+            :meth:`Study.ask` starts them, in :meth:`Study.optimize` and in ask/tell loops alike.
+        grace_period: Seconds without a heartbeat after which a RUNNING trial is stale (default:
+            twice ``heartbeat_interval``). Stale trials are failed when a process next asks for a trial.
+        heartbeat_stale_trial_callback: Called with the study and each trial failed as stale, e.g.
+            :class:`~hpo.storages.RetryHeartbeatStaleTrialCallback` to run it again.
+        failed_trial_callback: Optuna's older name of ``heartbeat_stale_trial_callback``.
         skip_table_creation: Do not create the tables of an empty database (the schema version is
             still checked).
 
@@ -53,11 +65,41 @@ class RDBStorage(BaseStorage):
     """
 
     def __init__(
-        self, url: str, engine_kwargs: dict[str, Any] | None = None, skip_table_creation: bool = False
+        self,
+        url: str,
+        engine_kwargs: dict[str, Any] | None = None,
+        skip_compatibility_check: bool = False,
+        *,
+        heartbeat_interval: float | None = None,
+        grace_period: float | None = None,
+        heartbeat_stale_trial_callback: StaleTrialCallback | None = None,
+        failed_trial_callback: StaleTrialCallback | None = None,
+        skip_table_creation: bool = False,
     ) -> None:
+        for name, seconds in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+            if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                        or not 0 < seconds < math.inf):
+                raise ValueError(f"{name} must be None or a number of seconds > 0, got {seconds!r}.")
+        if grace_period is not None and heartbeat_interval is None:
+            raise ValueError(
+                "grace_period needs heartbeat_interval: pass both, e.g. heartbeat_interval=60, grace_period=120."
+            )
+        if heartbeat_stale_trial_callback is not None and failed_trial_callback is not None:
+            raise ValueError("Pass heartbeat_stale_trial_callback or its older name failed_trial_callback, not both.")
+        if failed_trial_callback is not None:
+            warnings.warn(
+                "RDBStorage(failed_trial_callback=) is deprecated (as in Optuna 4.9); "
+                "use heartbeat_stale_trial_callback=.",
+                FutureWarning,
+                stacklevel=2,
+            )
         self.url = url
         self.engine_kwargs = dict(engine_kwargs or {})
+        self.skip_compatibility_check = skip_compatibility_check
         self.skip_table_creation = skip_table_creation
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        self.heartbeat_stale_trial_callback = heartbeat_stale_trial_callback or failed_trial_callback
         self._db = Database(url, self.engine_kwargs)
         try:
             with self._db.explained_errors():
@@ -81,13 +123,47 @@ class RDBStorage(BaseStorage):
         return f"RDBStorage({self._db.shown_url!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"url": self.url, "engine_kwargs": self.engine_kwargs, "skip_table_creation": self.skip_table_creation}
+        return {
+            "url": self.url,
+            "engine_kwargs": self.engine_kwargs,
+            "skip_compatibility_check": self.skip_compatibility_check,
+            "heartbeat_interval": self.heartbeat_interval,
+            "grace_period": self.grace_period,
+            "heartbeat_stale_trial_callback": self.heartbeat_stale_trial_callback,
+            "skip_table_creation": self.skip_table_creation,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
     def close(self) -> None:
         self._db.dispose()
+
+    # --- heartbeats ---------------------------------------------------------------------------
+    def record_heartbeats(self, trial_ids: Collection[int]) -> None:
+        rows = [{"trial_id": trial_id} for trial_id in trial_ids]
+        if rows:
+            self._db.run(lambda conn: conn.execute(sql.record_heartbeat(conn.dialect.name), rows), write=True)
+
+    def get_stale_trial_ids(self, study_id: int) -> list[int]:
+        parameters = {"p_study_id": study_id, "p_grace": self.get_grace_period()}
+        return self._db.run(
+            lambda conn: [int(i) for i in conn.execute(sql.stale_trial_ids(conn.dialect.name), parameters).scalars()],
+            write=False,
+        )
+
+    def get_heartbeat_interval(self) -> float | None:
+        return self.heartbeat_interval
+
+    def get_grace_period(self) -> float:
+        if self.grace_period is not None:
+            return self.grace_period
+        if self.heartbeat_interval is None:
+            raise ValueError("This RDBStorage keeps no heartbeats: pass heartbeat_interval= to use them.")
+        return 2 * self.heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self) -> StaleTrialCallback | None:
+        return self.heartbeat_stale_trial_callback
 
     # --- studies ------------------------------------------------------------------------------
     def _lock_updatable_trial(self, conn: Connection, trial_id: int) -> tuple[int, int]:
