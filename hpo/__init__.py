@@ -3,7 +3,19 @@
 Moving from Optuna means changing the import: ``import hpo as optuna``.
 """
 
-from hpo import distributions, exceptions, logging, pruners, samplers, search_space, storage, storages, study, trial
+from hpo import (
+    distributions,
+    exceptions,
+    logging,
+    pruners,
+    samplers,
+    search_space,
+    storage,
+    storages,
+    study,
+    trial,
+    version,
+)
 from hpo.distributed.client import StudyHandle, get_study_handle, submit_study
 from hpo.distributed.objectives import objective
 from hpo.exceptions import TrialPruned
@@ -17,8 +29,7 @@ from hpo.study import (
     load_study,
 )
 from hpo.trial import FixedTrial, Trial, TrialState, create_trial
-
-__version__ = "0.1.0"
+from hpo.version import __version__
 
 __all__ = [
     "FixedTrial",
@@ -48,4 +59,5 @@ __all__ = [
     "study",
     "submit_study",
     "trial",
+    "version",
 ]

@@ -251,8 +251,88 @@ _DISTRIBUTION_CLASSES: dict[str, type[BaseDistribution]] = {
 }
 
 
+class _DeprecatedDistribution:
+    """Mixed into Optuna's pre-3.0 distribution names: warns once made, and converts to today's class."""
+
+    _replacement: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        original_init = cls.__init__
+
+        def __init__(self: Any, *args: Any, **kw: Any) -> None:
+            warnings.warn(
+                f"{cls.__name__} is deprecated (as in Optuna 3.0); use {cls._replacement}.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            original_init(self, *args, **kw)
+
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
+
+class UniformDistribution(_DeprecatedDistribution, FloatDistribution):
+    """Deprecated: ``FloatDistribution(low, high)``."""
+
+    _replacement = "FloatDistribution(low, high)"
+
+    def __init__(self, low: float, high: float) -> None:
+        FloatDistribution.__init__(self, low, high)
+
+
+class LogUniformDistribution(_DeprecatedDistribution, FloatDistribution):
+    """Deprecated: ``FloatDistribution(low, high, log=True)``."""
+
+    _replacement = "FloatDistribution(low, high, log=True)"
+
+    def __init__(self, low: float, high: float) -> None:
+        FloatDistribution.__init__(self, low, high, log=True)
+
+
+class DiscreteUniformDistribution(_DeprecatedDistribution, FloatDistribution):
+    """Deprecated: ``FloatDistribution(low, high, step=q)``."""
+
+    _replacement = "FloatDistribution(low, high, step=q)"
+
+    def __init__(self, low: float, high: float, q: float) -> None:
+        FloatDistribution.__init__(self, low, high, step=q)
+
+    @property
+    def q(self) -> float:
+        assert self.step is not None
+        return self.step
+
+
+class IntUniformDistribution(_DeprecatedDistribution, IntDistribution):
+    """Deprecated: ``IntDistribution(low, high, step=step)``."""
+
+    _replacement = "IntDistribution(low, high, step=step)"
+
+    def __init__(self, low: int, high: int, step: int = 1) -> None:
+        IntDistribution.__init__(self, low, high, step=step)
+
+
+class IntLogUniformDistribution(_DeprecatedDistribution, IntDistribution):
+    """Deprecated: ``IntDistribution(low, high, log=True)``."""
+
+    _replacement = "IntDistribution(low, high, log=True)"
+
+    def __init__(self, low: int, high: int, step: int = 1) -> None:
+        IntDistribution.__init__(self, low, high, log=True, step=step)
+
+
+def current_distribution(distribution: BaseDistribution) -> BaseDistribution:
+    """``distribution`` as today's class (a deprecated name becomes the Float/IntDistribution it means)."""
+    if isinstance(distribution, _DeprecatedDistribution):
+        assert isinstance(distribution, (FloatDistribution, IntDistribution))
+        base = FloatDistribution if isinstance(distribution, FloatDistribution) else IntDistribution
+        return base(**vars(distribution))
+    return distribution
+
+
 def distribution_to_json(dist: BaseDistribution) -> str:
-    """Serialize a distribution to a JSON string."""
+    """Serialize a distribution to a JSON string (a deprecated class as the class it means)."""
+    dist = current_distribution(dist)
     return json.dumps({"name": type(dist).__name__, "attributes": dist._asdict()})
 
 
@@ -337,9 +417,15 @@ __all__ = [
     "BaseDistribution",
     "CategoricalChoiceType",
     "CategoricalDistribution",
+    "DiscreteUniformDistribution",
     "FloatDistribution",
     "IntDistribution",
+    "IntLogUniformDistribution",
+    "IntUniformDistribution",
+    "LogUniformDistribution",
+    "UniformDistribution",
     "check_distribution_compatibility",
+    "current_distribution",
     "distribution_to_json",
     "json_to_distribution",
 ]

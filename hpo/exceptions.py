@@ -7,6 +7,18 @@ class HpoError(Exception):
     """Base class of hpo's errors."""
 
 
+OptunaError = HpoError
+"""Optuna's name of the base class: ``except optuna.exceptions.OptunaError`` catches hpo's errors."""
+
+
+class ExperimentalWarning(Warning):
+    """An API that may change without a deprecation period (as Optuna's)."""
+
+
+class CLIUsageError(HpoError):
+    """The command line received an invalid configuration."""
+
+
 class TrialPruned(HpoError):
     """Raised by an objective to tell the study that the trial was pruned."""
 

@@ -16,15 +16,27 @@ from hpo.storages._heartbeat import (
 )
 from hpo.storages._in_memory import InMemoryStorage
 from hpo.storages.journal import JournalStorage
+from hpo.storages.journal._deprecated import (
+    BaseJournalLogStorage,
+    JournalFileStorage,
+    JournalRedisStorage,
+)
+from hpo.storages.journal._deprecated import DeprecatedJournalFileOpenLock as JournalFileOpenLock
+from hpo.storages.journal._deprecated import DeprecatedJournalFileSymlinkLock as JournalFileSymlinkLock
 
 if TYPE_CHECKING:
     from hpo.storages._sql import RDBStorage, current_version, is_shared_url, upgrade
 
 __all__ = [
     "BaseHeartbeat",
+    "BaseJournalLogStorage",
     "BaseStorage",
     "HeartbeatKeeper",
     "InMemoryStorage",
+    "JournalFileOpenLock",
+    "JournalFileStorage",
+    "JournalFileSymlinkLock",
+    "JournalRedisStorage",
     "JournalStorage",
     "RDBStorage",
     "RetryFailedTrialCallback",

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hpo.distributions import BaseDistribution, check_distribution_compatibility
+from hpo.distributions import BaseDistribution, check_distribution_compatibility, current_distribution
 from hpo.records import TrialState
 from hpo.trial._base import BaseTrial
 
@@ -239,7 +239,7 @@ def create_trial(
         datetime_start=None if state == TrialState.WAITING else now,
         datetime_complete=now if state.is_finished() else None,
         params=dict(params or {}),
-        distributions=dict(distributions or {}),
+        distributions={name: current_distribution(d) for name, d in (distributions or {}).items()},
         user_attrs=dict(user_attrs or {}),
         system_attrs=dict(system_attrs or {}),
         intermediate_values=dict(intermediate_values or {}),

@@ -7,7 +7,7 @@ import datetime
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from hpo.distributions import BaseDistribution, check_distribution_compatibility
+from hpo.distributions import BaseDistribution, check_distribution_compatibility, current_distribution
 from hpo.outcome import validate_report
 from hpo.records import FIXED_PARAMS_KEY
 from hpo.trial._base import BaseTrial
@@ -63,6 +63,7 @@ class Trial(BaseTrial):
         return self._suggest(name, distribution)
 
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        distribution = current_distribution(distribution)
         trial = self._frozen
         if name in trial.distributions:
             check_distribution_compatibility(trial.distributions[name], distribution, param_name=name)
