@@ -68,6 +68,13 @@ class TrialState(enum.IntEnum):
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
+def single_direction(directions: list[StudyDirection]) -> StudyDirection:
+    """The direction of a single-objective study; a clear error for a multi-objective one."""
+    if len(directions) > 1:
+        raise RuntimeError("This study has several directions; use `directions` instead of `direction`.")
+    return directions[0]
+
+
 @dataclasses.dataclass
 class FrozenStudy:
     """A study's name, directions and attributes, as storages list them."""
@@ -80,6 +87,4 @@ class FrozenStudy:
 
     @property
     def direction(self) -> StudyDirection:
-        if len(self.directions) > 1:
-            raise RuntimeError("This study has several directions; use `directions` instead.")
-        return self.directions[0]
+        return single_direction(self.directions)

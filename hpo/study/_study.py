@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hpo.distributions import BaseDistribution
 from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
-from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection
+from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection, single_direction
 from hpo.samplers import BaseSampler
 from hpo.storages import BaseStorage, fail_stale_trials, get_storage, heartbeat_keeper
 from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
@@ -75,9 +75,7 @@ class Study:
     # --- directions ---------------------------------------------------------------------------
     @property
     def direction(self) -> StudyDirection:
-        if len(self._directions) > 1:
-            raise RuntimeError("This study has several directions; use `directions` instead of `direction`.")
-        return self._directions[0]
+        return single_direction(self._directions)
 
     @property
     def directions(self) -> list[StudyDirection]:

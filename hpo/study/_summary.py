@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 from typing import Any
 
-from hpo.records import StudyDirection
+from hpo.records import StudyDirection, single_direction
 from hpo.trial import FrozenTrial
 
 
@@ -25,6 +25,4 @@ class StudySummary:
 
     @property
     def direction(self) -> StudyDirection:
-        if len(self.directions) > 1:
-            raise RuntimeError("This study has several directions; use `directions` instead.")
-        return self.directions[0]
+        return single_direction(self.directions)
