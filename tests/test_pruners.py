@@ -137,28 +137,41 @@ def test_repr_names_the_settings() -> None:
     assert "n_warmup_steps=3" in repr(PercentilePruner(25.0, n_warmup_steps=3))
 
 
-def test_completed_values_percentile_equals_numpy() -> None:
-    """The incremental per-step percentile equals ``np.nanpercentile`` on the same values."""
+def test_step_values_percentile_equals_numpy() -> None:
+    """The incremental per-step percentile equals ``np.nanpercentile`` on the same values, with and
+    without the running trials, one trial left out or not."""
     import numpy as np
 
-    from hpo.pruners._percentile import CompletedValues
+    from hpo.pruners._step_values import StepValues
 
     rng = np.random.default_rng(0)
     for n in (1, 2, 3, 10, 101):
-        values = rng.normal(size=n)
+        values = rng.normal(size=n).round(1)  # ties
         values[rng.random(n) < 0.2] = nan
-        trials = [create_trial(value=0.0, intermediate_values={4: float(v)}) for v in values]
-        for i, t in enumerate(trials):
-            t._trial_id = i
-        completed = CompletedValues()
-        completed.add_new(trials[: n // 2])
-        completed.add_new(trials)  # the first half again: skipped by id
+        study = hpo.create_study()
+        running = []
+        for i, v in enumerate(values):
+            if i % 3:
+                study.add_trial(create_trial(value=0.0, intermediate_values={4: float(v)}))
+            else:
+                running.append(study.ask())
+                running[-1].report(float(v), 4)
+        complete = values[[i % 3 != 0 for i in range(n)]]
+        only_complete, with_running = StepValues(include_running=False), StepValues(include_running=True)
+        for step_values in (only_complete, with_running):
+            step_values.refresh(study.storage, study.study_id)
+            step_values.refresh(study.storage, study.study_id)  # nothing new: nothing counted twice
         for p in (0.0, 12.5, 50.0, 77.7, 100.0):
-            expected = nan if np.isnan(values).all() else float(np.nanpercentile(values, p))
-            got = completed.percentile(4, p, n_min_trials=1)
-            assert (math.isnan(got) and math.isnan(expected)) or got == expected
-        assert math.isnan(completed.percentile(4, 50.0, n_min_trials=n + 1))
-        assert math.isnan(completed.percentile(5, 50.0, n_min_trials=1))
+            for got, expected in [
+                (only_complete.percentile(4, p, 1), complete),
+                (with_running.percentile(4, p, 1), values),
+                (with_running.percentile(4, p, 1, exclude_trial=running[0].trial_id), values[1:]),
+            ]:
+                want = nan if np.isnan(expected).all() else float(np.nanpercentile(expected, p))
+                assert (math.isnan(got[0]) and math.isnan(want)) or got[0] == want
+                assert got[1] == len(expected)
+        assert math.isnan(with_running.percentile(4, 50.0, n_min_trials=n + 1)[0])
+        assert math.isnan(with_running.percentile(5, 50.0, n_min_trials=1)[0])
 
 
 def test_pruner_sees_trials_completed_after_its_first_call() -> None:

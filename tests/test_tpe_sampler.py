@@ -195,7 +195,7 @@ def test_multivariate_and_group_search_spaces() -> None:
     study = _study_with(history, dists, group=True)
     trial = study.ask()
     assert set(trial.relative_search_space) == {"branch", "x", "n", "y"}
-    assert study.sampler._history.groups == [{"branch": dists["branch"]}, {"n": dists["n"], "x": dists["x"]}, {"y": dists["y"]}]
+    assert study.sampler._history_of(study).groups == [{"branch": dists["branch"]}, {"n": dists["n"], "x": dists["x"]}, {"y": dists["y"]}]
     assert set(trial.relative_params) == {"branch", "x", "n", "y"}
     study = _study_with(history, dists, multivariate=False)
     assert study.ask().relative_search_space == {}
@@ -419,7 +419,7 @@ def test_history_rechecks_only_unfinished_trials() -> None:
     study = hpo.create_study(sampler=RandomSampler(seed=0))
     stuck = study.ask()
     study.optimize(quadratic, n_trials=30)
-    history = TPESampler()._history
+    history = TPESampler()._history_of(study)
 
     class CountingList(list):  # type: ignore[type-arg]
         reads = 0

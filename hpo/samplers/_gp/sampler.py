@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo.distributions import BaseDistribution
+from hpo.pruners import filter_study, view_key
 from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
 from hpo.samplers._base import BaseSampler, ConstraintsFunc, IndependentFallbackSampler, store_constraints
 from hpo.samplers._gp.acquisition import Acquisition
@@ -45,6 +46,8 @@ class GPSampler(IndependentFallbackSampler):
     each constraint gets a GP too, and the acquisition adds ``log P(constraint <= 0)`` for each.
     Multi-objective studies are scalarized by a random augmented Chebyshev weighting per trial
     (ParEGO).
+    Under a :class:`~hpo.pruners.HyperbandPruner` the GP learns only from the trials of the bracket
+    it samples for (:func:`hpo.pruners.filter_study`), as in Optuna.
 
     Args:
         seed: Seed of the sampler's random numbers (and of the default independent sampler).
@@ -88,7 +91,7 @@ class GPSampler(IndependentFallbackSampler):
         self._deterministic = bool(deterministic_objective)
         self._constraints_func = _resolve_constraints_func(constraints_func)
         self._warn_independent_sampling = warn_independent_sampling
-        self._search_space = IntersectionSearchSpace()
+        self._search_spaces: dict[int | None, IntersectionSearchSpace] = {}  # by Hyperband bracket (None: all)
         # Kernel parameters of the last fit of each model, the start of the next fit.
         self._kernel_cache: dict[tuple[str, tuple[str, ...]], KernelParams] = {}
 
@@ -97,13 +100,16 @@ class GPSampler(IndependentFallbackSampler):
         super().reseed_rng()
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return {name: d for name, d in self._search_space.calculate(study).items() if not d.single()}
+        study = filter_study(study, trial)
+        space = self._search_spaces.setdefault(view_key(study), IntersectionSearchSpace())
+        return {name: d for name, d in space.calculate(study).items() if not d.single()}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         if not search_space:
             return {}
+        study = filter_study(study, trial)
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
         completed = [t for t in trials if t.state == TrialState.COMPLETE and search_space.keys() <= t.params.keys()]
         if len(completed) < self._n_startup_trials or not completed:

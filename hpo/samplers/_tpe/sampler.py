@@ -11,6 +11,7 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.logging import get_logger
+from hpo.pruners import filter_study, view_key
 from hpo.records import TrialState
 from hpo.samplers._base import BaseSampler, ConstraintsFunc, store_constraints
 from hpo.samplers._random import sample_uniform
@@ -61,6 +62,8 @@ class TPESampler(BaseSampler):
     good ones and the rest; a Parzen estimator ``l(x)`` is fitted to the good and ``g(x)`` to the
     others, and the candidate (out of ``n_ei_candidates`` drawn from ``l``) maximizing
     ``l(x) / g(x)`` is suggested.
+    Under a :class:`~hpo.pruners.HyperbandPruner` it learns only from the trials of the bracket it
+    samples for (:func:`hpo.pruners.filter_study`), as in Optuna.
 
     Args:
         consider_prior: Add a wide prior kernel to each estimator.
@@ -155,7 +158,7 @@ class TPESampler(BaseSampler):
         self._warned: set[str] = set()
         self._constant_liar = constant_liar
         self._constraints_func = None if constraints_func is None else _resolve("constraints_func", constraints_func)
-        self._history = TrialHistory()
+        self._histories: dict[int | None, TrialHistory] = {}  # by Hyperband bracket (None: the whole study)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -188,9 +191,11 @@ class TPESampler(BaseSampler):
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         if not self._is_multivariate(study):
             return {}
+        study = filter_study(study, trial)
         with self._lock:
-            self._history.sync(study)
-            spaces = self._history.groups if self._group else [self._history.intersection or {}]
+            history = self._history_of(study)
+            history.sync(study)
+            spaces = history.groups if self._group else [history.intersection or {}]
             return {name: d for space in spaces for name, d in sorted(space.items()) if not d.single()}
 
     def sample_relative(
@@ -198,19 +203,21 @@ class TPESampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
+        study = filter_study(study, trial)
         with self._lock:
-            running = self._history.sync(study)
-            if self._history.n < self._n_startup_trials:
+            history = self._history_of(study)
+            running = history.sync(study)
+            if history.n < self._n_startup_trials:
                 return {}
             liars = self._liars(trial, running)
             if self._group:
-                subspaces = [{k: search_space[k] for k in group if k in search_space} for group in self._history.groups]
+                subspaces = [{k: search_space[k] for k in group if k in search_space} for group in history.groups]
             else:
                 subspaces = [search_space]
             params: dict[str, Any] = {}
             for subspace in subspaces:
                 if subspace:
-                    params.update(self._sample(study, subspace, liars))
+                    params.update(self._sample(study, history, subspace, liars))
         if params and liars is not None:
             # Let the other workers' constant liar see these values before the objective suggests them.
             study.storage.set_trial_system_attr(trial.trial_id, RELATIVE_PARAMS_KEY, params)
@@ -219,13 +226,15 @@ class TPESampler(BaseSampler):
     def sample_independent(
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
+        study = filter_study(study, trial)
         with self._lock:
-            running = self._history.sync(study)
-            if self._history.n < self._n_startup_trials:
+            history = self._history_of(study)
+            running = history.sync(study)
+            if history.n < self._n_startup_trials:
                 return sample_uniform(self._rng, param_distribution)
-            self._warn_independent(trial, param_name)
+            self._warn_independent(history, trial, param_name)
             space = {param_name: param_distribution}
-            return self._sample(study, space, self._liars(trial, running))[param_name]
+            return self._sample(study, history, space, self._liars(trial, running))[param_name]
 
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
@@ -233,6 +242,13 @@ class TPESampler(BaseSampler):
         store_constraints(self._constraints_func, study, trial, state)
 
     # --- TPE --------------------------------------------------------------------------------------
+    def _history_of(self, study: Study) -> TrialHistory:
+        """The finished trials ``study`` shows (a Hyperband bracket's have a history of their own)."""
+        history = self._histories.get(view_key(study))
+        if history is None:
+            history = self._histories[view_key(study)] = TrialHistory()
+        return history
+
     def _is_multivariate(self, study: Study) -> bool:
         if self._multivariate is not None:
             return self._multivariate
@@ -246,12 +262,16 @@ class TPESampler(BaseSampler):
         return others
 
     def _sample(
-        self, study: Study, space: dict[str, BaseDistribution], liars: list[FrozenTrial] | None
+        self,
+        study: Study,
+        history: TrialHistory,
+        space: dict[str, BaseDistribution],
+        liars: list[FrozenTrial] | None,
     ) -> dict[str, Any]:
         names, dists = list(space), list(space.values())
         n_objectives = len(study.directions)
         gamma = self._gamma or (default_gamma if n_objectives == 1 else default_gamma_multiobjective)
-        observed, numbers, is_below = self._history.observations(names, self._history.below(gamma))
+        observed, numbers, is_below = history.observations(names, history.below(gamma))
         below, above = observed[is_below], observed[~is_below]
         above_numbers = numbers[~is_below]
         if liars:
@@ -287,13 +307,13 @@ class TPESampler(BaseSampler):
         self._weights_cache[n] = w
         return w
 
-    def _warn_independent(self, trial: FrozenTrial, param_name: str) -> None:
+    def _warn_independent(self, history: TrialHistory, trial: FrozenTrial, param_name: str) -> None:
         if (
             not self._warn_independent_sampling
             or self._group
             or self._multivariate is not True
             or param_name in self._warned
-            or not self._history.has_param(param_name)
+            or not history.has_param(param_name)
         ):
             return
         self._warned.add(param_name)
