@@ -25,13 +25,21 @@ from hpo.storages.journal._deprecated import DeprecatedJournalFileOpenLock as Jo
 from hpo.storages.journal._deprecated import DeprecatedJournalFileSymlinkLock as JournalFileSymlinkLock
 
 if TYPE_CHECKING:
-    from hpo.storages._sql import RDBStorage, current_version, is_shared_url, upgrade
+    from hpo.storages._sql import (
+        ImportedStudy,
+        RDBStorage,
+        current_version,
+        import_optuna_database,
+        is_shared_url,
+        upgrade,
+    )
 
 __all__ = [
     "BaseHeartbeat",
     "BaseJournalLogStorage",
     "BaseStorage",
     "HeartbeatKeeper",
+    "ImportedStudy",
     "InMemoryStorage",
     "JournalFileOpenLock",
     "JournalFileStorage",
@@ -44,6 +52,7 @@ __all__ = [
     "StaleTrialCallback",
     "fail_stale_trials",
     "heartbeat_keeper",
+    "import_optuna_database",
     "is_heartbeat_enabled",
     "current_version",
     "get_storage",
@@ -54,7 +63,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Imported lazily: SQLAlchemy costs start-up time.
-    if name in ("RDBStorage", "current_version", "is_shared_url", "upgrade"):
+    if name in ("ImportedStudy", "RDBStorage", "current_version", "import_optuna_database", "is_shared_url", "upgrade"):
         from hpo.storages import _sql
 
         return getattr(_sql, name)

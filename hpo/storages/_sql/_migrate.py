@@ -1,8 +1,9 @@
-"""Schema versions: create and stamp a new database, refuse an outdated one, upgrade with alembic."""
+"""Schema versions: create and stamp a new database, refuse an outdated one (or Optuna's), upgrade with alembic."""
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +20,39 @@ from hpo.storages._sql._models import BaseModel
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 _VERSION_TABLE = "alembic_version"
 _PG_SCHEMA_LOCK_KEY = 0x68706F5F736368  # "hpo_sch": serializes first-time creation on PostgreSQL
+
+OPTUNA_REVISIONS = ("v3.0.0.a", "v3.0.0.b", "v3.0.0.c", "v3.0.0.d", "v3.2.0.a")
+"""The alembic revisions of Optuna's schema (Optuna 3.0 to 5.x) that ``hpo storage import`` reads."""
+_OPTUNA_REVISION = re.compile(r"v(\d+)\.(\d+)\.(\d+)\.([a-z])")  # Optuna's revision ids: v3.2.0.a
+
+
+def is_optuna_revision(version: str | None) -> bool:
+    """Whether ``version`` (an ``alembic_version`` value) is one of Optuna's schema revisions."""
+    return version is not None and _OPTUNA_REVISION.fullmatch(version) is not None
+
+
+def optuna_database_message(shown_url: str, version: str) -> str:
+    """Why hpo does not open the Optuna database at ``shown_url`` (schema ``version``), and what to run instead."""
+    written = f"The database {shown_url!r} was written by Optuna (schema {version})."
+    command_line = f"hpo storage import --from '{shown_url}' --to 'sqlite:///hpo.db'"
+    if version in OPTUNA_REVISIONS:
+        return f"{written} Copy its studies into an hpo database: {command_line}, then use that URL."
+    if _revision_key(version) < _revision_key(OPTUNA_REVISIONS[0]):
+        return (
+            f"{written} That schema is Optuna 2's or older; hpo imports Optuna 3's and later. Upgrade it with "
+            f"Optuna 3 or later first (back it up, then: optuna storage upgrade --storage '{shown_url}'), "
+            f"then copy its studies into an hpo database: {command_line}."
+        )
+    return (
+        f"{written} That schema is newer than those this hpo can import ({OPTUNA_REVISIONS[0]} to "
+        f"{OPTUNA_REVISIONS[-1]}); upgrade hpo (pip install -U hpo), then run: {command_line}."
+    )
+
+
+def _revision_key(version: str) -> tuple[int, int, int, str]:
+    match = _OPTUNA_REVISION.fullmatch(version)
+    assert match is not None
+    return int(match[1]), int(match[2]), int(match[3]), match[4]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -138,8 +172,10 @@ def _check_version(shown_url: str, has_tables: bool, version: str | None) -> Non
             f"The database {shown_url!r} has schema version {version!r}, older than {head!r} which this "
             f"version of hpo needs. {upgrade_hint}"
         )
+    if is_optuna_revision(version):
+        raise StorageVersionError(optuna_database_message(shown_url, version))
     raise StorageVersionError(
         f"The database {shown_url!r} has schema version {version!r}, unknown to this version of hpo "
         f"(which uses {head!r}). It was written by a newer hpo (upgrade hpo: pip install -U hpo) or by "
-        "another program such as Optuna, whose databases hpo cannot open; use another database."
+        "another program; use another database."
     )
