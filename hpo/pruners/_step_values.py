@@ -6,68 +6,55 @@ import bisect
 import math
 from collections.abc import Mapping
 
+from hpo.pruners._feed import TrialFeed
 from hpo.records import TrialState
 from hpo.storages import BaseStorage
-from hpo.trial import FrozenTrial
 
 
 class StepValues:
     """Each step's values of the COMPLETE trials of one study, and with ``include_running`` of its
     RUNNING trials too, sorted, so that a percentile costs O(1) and a new value O(log n).
 
-    :meth:`refresh` reads only what may have changed: with ``include_running`` the RUNNING trials
-    (the storage's state index; a trial adds only its steps not yet counted) and once each trial
-    that stopped running; without, the COMPLETE trials when their count changed. A trial that ends
-    PRUNED or FAIL leaves; a COMPLETE trial never changes, so it stays.
+    :meth:`refresh` reads only what may have changed, through a :class:`TrialFeed`: each trial once
+    it is finished (a COMPLETE trial never changes, so it stays; a PRUNED or FAIL one leaves), and
+    with ``include_running`` the RUNNING trials at each refresh (each adds only the steps it has
+    not counted yet).
     """
 
     def __init__(self, include_running: bool) -> None:
         self._include_running = include_running
+        self._feed = TrialFeed()
         self._reset()
 
     def _reset(self) -> None:
         self._by_step: dict[int, list[float]] = {}
         self._n_nan: dict[int, int] = {}
-        self._complete: set[int] = set()
+        self._n_complete = 0
         self._running: dict[int, dict[int, float]] = {}  # trial id -> the values counted so far
 
     @property
     def n_complete(self) -> int:
         """How many COMPLETE trials are counted."""
-        return len(self._complete)
+        return self._n_complete
 
     def refresh(self, storage: BaseStorage, study_id: int) -> None:
         """Count what the study's trials reported since the last call."""
-        if self._include_running:
-            self._refresh_running(storage, study_id)
-        n_complete = storage.get_n_trials(study_id, TrialState.COMPLETE)
-        if n_complete < len(self._complete):  # not the study these values came from
+        changes = self._feed.poll(storage, study_id, want_unfinished=self._include_running)
+        if changes.restarted:  # not the study these values came from
             self._reset()
-            self.refresh(storage, study_id)
-        elif n_complete != len(self._complete):
-            for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.COMPLETE,)):
-                if trial.trial_id not in self._complete:
-                    self._add_complete(trial)
-
-    def _refresh_running(self, storage: BaseStorage, study_id: int) -> None:
-        running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
-        still_running = set()
-        for trial in running:
-            still_running.add(trial.trial_id)
-            counted = self._running.setdefault(trial.trial_id, {})
-            if len(counted) != len(trial.intermediate_values):
-                self._add(counted, trial.intermediate_values)
-        for trial_id in [i for i in self._running if i not in still_running]:
-            trial = storage.get_trial(trial_id)
+        if self._include_running:
+            for trial in changes.unfinished:
+                counted = self._running.setdefault(trial.trial_id, {})
+                if len(counted) != len(trial.intermediate_values):
+                    self._add(counted, trial.intermediate_values)
+        for trial in changes.finished:
+            counted = self._running.pop(trial.trial_id, {})
             if trial.state == TrialState.COMPLETE:
-                self._add_complete(trial)
+                self._n_complete += 1
+                self._add(counted, trial.intermediate_values)
             else:
-                for step, value in self._running.pop(trial_id).items():
+                for step, value in counted.items():
                     self._discard(step, value)
-
-    def _add_complete(self, trial: FrozenTrial) -> None:
-        self._complete.add(trial.trial_id)
-        self._add(self._running.pop(trial.trial_id, {}), trial.intermediate_values)
 
     def _add(self, counted: dict[int, float], values: Mapping[int, float]) -> None:
         """Count the values of ``values`` at steps not in ``counted`` (which records them)."""

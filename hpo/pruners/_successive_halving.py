@@ -10,15 +10,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hpo.pruners._base import ExplainedPruner, PruneReason, is_int
+from hpo.pruners._feed import TrialFeed
 from hpo.records import StudyDirection, TrialState
 from hpo.storages import BaseStorage
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hpo.study import Study
-
-_UNFINISHED = (TrialState.WAITING, TrialState.RUNNING)
-
 
 def completed_rung_key(rung: int) -> str:
     """The system attr where a trial records its value at ``rung`` (Optuna's name)."""
@@ -157,43 +155,38 @@ class RungBook:
     """The values trials recorded at each rung of one study (or of the trials ``includes`` accepts),
     sorted per rung, so that a report costs O(log n) in the number of trials.
 
-    The storage is read incrementally: each trial once when it is new, and again, until it finishes,
-    each unfinished trial that this book has not judged (a trial is judged by one process only, so
-    the rung values of a judged trial are those this book records). ``min_resource`` is the first
+    The storage is read through a :class:`TrialFeed`: each trial once it is finished, and at each
+    sync, until it finishes, each unfinished trial that this book has not judged (a trial is judged
+    by one process only, so the rung values of a judged trial are those this book records). A
+    report thus reads the unfinished trials at most, never the whole study. ``min_resource`` is the first
     rung's length once known.
     """
 
     def __init__(self, includes: Callable[[int], bool] | None) -> None:
         self._includes = includes
+        self._feed = TrialFeed()
         self._clear()
 
     def _clear(self) -> None:
         self.min_resource: int | None = None
         self._rungs: list[list[float]] = []
         self._levels: dict[int, int] = {}  # trial id -> how many rungs it recorded
-        self._n_read = 0  # trials numbered below this were read...
-        self._watched: set[int] = set()  # ...and these ids, unfinished and not judged here, are read again
+        self._watched: set[int] = set()  # unfinished trials not judged here: another process may record
         self._judged: set[int] = set()
 
     def sync(self, storage: BaseStorage, study_id: int) -> None:
         """Take in the rung values recorded in the storage since the last call."""
-        n_trials = storage.get_n_trials(study_id)
-        if n_trials < self._n_read:  # not the study this book was filled from
+        changes = self._feed.poll(storage, study_id, want_unfinished=bool(self._watched))
+        if changes.restarted:  # not the study this book was filled from
             self._clear()
-        if n_trials > self._n_read:
-            for trial in storage.get_all_trials(study_id, deepcopy=False)[self._n_read :]:
-                self._n_read += 1
-                if self._includes is None or self._includes(trial.number):
-                    self.merge(trial)
-                    if not trial.state.is_finished() and trial.trial_id not in self._judged:
-                        self._watched.add(trial.trial_id)
-        if self._watched:
-            unfinished = {t.trial_id: t for t in storage.get_all_trials(study_id, deepcopy=False, states=_UNFINISHED)}
-            for trial_id in list(self._watched):
-                if trial_id not in unfinished:
-                    unfinished[trial_id] = storage.get_trial(trial_id)
-                    self._watched.discard(trial_id)
-                self.merge(unfinished[trial_id])
+        for trial in changes.unfinished:
+            if trial.trial_id not in self._judged and (self._includes is None or self._includes(trial.number)):
+                self._watched.add(trial.trial_id)
+                self.merge(trial)
+        for trial in changes.finished:
+            if self._includes is None or self._includes(trial.number):
+                self._watched.discard(trial.trial_id)
+                self.merge(trial)
 
     def claim(self, trial: FrozenTrial) -> None:
         """Note that this book judges ``trial`` from now on (and take in the rung values it holds)."""
