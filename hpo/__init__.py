@@ -15,6 +15,7 @@ from hpo import (
     study,
     trial,
     version,
+    visualization,
 )
 from hpo.distributed.client import StudyHandle, get_study_handle, submit_study
 from hpo.distributed.objectives import objective
@@ -60,4 +61,5 @@ __all__ = [
     "submit_study",
     "trial",
     "version",
+    "visualization",
 ]
