@@ -11,6 +11,7 @@ import click
 import hpo
 from hpo.cli._components import make_pruner, make_sampler
 from hpo.cli._load import worker_target
+from hpo.cli._options import STORAGE_ENVS
 from hpo.cli._output import echo_object, echo_rows, format_option
 from hpo.distributed.client import get_study_handle
 from hpo.distributed.local_stack import LocalStack
@@ -33,7 +34,7 @@ def coordinator() -> None:
 
 
 @coordinator.command()
-@click.option("--storage", metavar="URL", envvar="HPO_STORAGE_URL", show_envvar=True, required=True,
+@click.option("--storage", metavar="URL", envvar=list(STORAGE_ENVS), show_envvar=True, required=True,
               help="SQL storage the coordinator writes, e.g. sqlite:///hpo.db.")
 @broker_option
 def start(storage: str, broker: str | None) -> None:

@@ -12,7 +12,12 @@ from hpo import logging
 from hpo.storages import BaseStorage, get_storage
 
 STORAGE_ENV = "HPO_STORAGE_URL"
-NO_STORAGE = f"No storage given: pass --storage URL or set {STORAGE_ENV} (e.g. sqlite:///hpo.db)"
+OPTUNA_STORAGE_ENV = "OPTUNA_STORAGE"
+STORAGE_ENVS = (STORAGE_ENV, OPTUNA_STORAGE_ENV)
+"""Where ``--storage`` is read from when not given, in this order (Optuna's variable is accepted too)."""
+NO_STORAGE = (
+    f"No storage given: pass --storage URL or set {STORAGE_ENV} (or {OPTUNA_STORAGE_ENV}), e.g. sqlite:///hpo.db"
+)
 DIRECTIONS = ("minimize", "maximize")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,7 +49,8 @@ class ManyValuesOption(click.Option):
 
 
 def storage_option(required: bool) -> Callable[[F], F]:
-    """``--storage URL`` (default ``$HPO_STORAGE_URL``); without one, an error if ``required``."""
+    """``--storage URL`` (default ``$HPO_STORAGE_URL``, else ``$OPTUNA_STORAGE``); without one, an error if
+    ``required``."""
 
     def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
         if required and not value:
@@ -55,7 +61,7 @@ def storage_option(required: bool) -> Callable[[F], F]:
     if not required:
         help_text += " Without one, the study lives in memory and is lost at exit."
     return click.option(
-        "--storage", metavar="URL", envvar=STORAGE_ENV, show_envvar=True, callback=check, help=help_text
+        "--storage", metavar="URL", envvar=list(STORAGE_ENVS), show_envvar=True, callback=check, help=help_text
     )
 
 

@@ -20,7 +20,8 @@ ENQUEUED = {"x": 2.0, "n": 3, "c": "a"}
 
 
 def objective(trial: Any, optuna: ModuleType) -> float:
-    """Six kinds of parameters; some trials pruned (with NaN and inf among their reports), some failed."""
+    """Six kinds of parameters; some trials pruned (NaN and infinities among their reports, not last: Optuna
+    takes a pruned trial's last report as its value), some failed."""
     x = trial.suggest_float("x", -10, 10)
     trial.suggest_float("lr", 1e-5, 1e-1, log=True)
     trial.suggest_float("q", 0, 1, step=0.25)
@@ -32,7 +33,7 @@ def objective(trial: Any, optuna: ModuleType) -> float:
     if trial.number % 7 == 5:
         raise ValueError("a failed trial")
     if trial.number % 7 == 3:
-        for step, value in enumerate([1.5, math.nan, math.inf, -math.inf]):
+        for step, value in enumerate([1.5, math.nan, math.inf, -math.inf, (x - 2) ** 2 + 100]):
             trial.report(value, step)
         raise optuna.TrialPruned()
     trial.report((x - 2) ** 2 + 1, 0)
@@ -42,7 +43,7 @@ def objective(trial: Any, optuna: ModuleType) -> float:
 def write(optuna: ModuleType, url: str) -> None:
     """Studies 'single' (minimize, 25 optimized trials, legacy distributions, a running and an enqueued
     trial), 'multi' (minimize, maximize, with infinities) and 'empty' (attributes only)."""
-    from optuna.distributions import FloatDistribution, IntDistribution
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     single = optuna.create_study(
@@ -54,9 +55,9 @@ def write(optuna: ModuleType, url: str) -> None:
     single.optimize(lambda t: objective(t, optuna), n_trials=25, catch=(ValueError,))
     single.add_trial(
         optuna.trial.create_trial(
-            params={"x": 0.5, "u": 0.25, "m": 4},
-            distributions={"x": FloatDistribution(-10, 10), "u": FloatDistribution(0, 1),
-                           "m": IntDistribution(0, 8, step=2)},
+            params={"x": 0.5, "c": None, "u": 0.25, "m": 4},
+            distributions={"x": FloatDistribution(-10, 10), "c": CategoricalDistribution(CHOICES),
+                           "u": FloatDistribution(0, 1), "m": IntDistribution(0, 8, step=2)},
             value=2.25,
             user_attrs={"legacy": True},
             system_attrs={"note": ["kept", 1]},
@@ -70,7 +71,7 @@ def write(optuna: ModuleType, url: str) -> None:
     single.enqueue_trial(ENQUEUED)
 
     multi = optuna.create_study(study_name="multi", storage=url, directions=["minimize", "maximize"])
-    for i, values in enumerate([(1.0, 2.0), (math.inf, -math.inf), (-math.inf, math.inf), (0.5, 0.25)]):
+    for values in [(1.0, 2.0), (math.inf, -math.inf), (-math.inf, math.inf), (0.5, 0.25)]:
         trial = multi.ask()
         trial.suggest_int("i", 0, 10)
         trial.suggest_categorical("flag", [True, False])

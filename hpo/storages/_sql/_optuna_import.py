@@ -97,8 +97,8 @@ def import_optuna_database(
             raise DuplicatedStudyError(
                 f"The target {shown_to!r} already has a study named {existing[0]!r}"
                 f"{f' (and {len(existing) - 1} more: {existing[1:]})' if len(existing) > 1 else ''}. Copy only "
-                f"the others with --study NAME (study_names=), or delete it there first: "
-                f"hpo study delete {existing[0]!r} --storage '{shown_to}'."
+                f"the others (name each with --study NAME, or study_names=), or delete it from the target "
+                f"first: hpo study delete {existing[0]!r} --storage '{shown_to}'."
             )
         return [_write_study(storage, name, study) for name, study in source.items()]
     finally:
