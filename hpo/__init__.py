@@ -6,6 +6,7 @@ Moving from Optuna means changing the import: ``import hpo as optuna``.
 from hpo import (
     distributions,
     exceptions,
+    importance,
     logging,
     pruners,
     samplers,
@@ -49,6 +50,7 @@ __all__ = [
     "get_all_study_names",
     "get_all_study_summaries",
     "get_study_handle",
+    "importance",
     "load_study",
     "logging",
     "objective",
