@@ -9,9 +9,20 @@ import click
 import hpo
 from hpo.cli._distributed import cancel, coordinator, status, submit
 from hpo.cli._options import verbosity_options
+from hpo.cli._optuna_verbs import (
+    ask,
+    best_trial,
+    best_trials,
+    delete_study,
+    set_user_attr,
+    studies,
+    study_names,
+    tell,
+    trials,
+)
 from hpo.cli._run import run
 from hpo.cli._storage import storage
-from hpo.cli._study import study
+from hpo.cli._study import create, study
 from hpo.exceptions import HpoError
 
 
@@ -33,14 +44,21 @@ class _Group(click.Group):
 def main() -> None:
     """hpo: hyperparameter optimization with Optuna's API.
 
-    Every command that needs a storage takes --storage URL, or reads HPO_STORAGE_URL.
+    Every command that needs a storage takes --storage URL, or reads HPO_STORAGE_URL (else OPTUNA_STORAGE).
+    Optuna's commands work under their names too: create-study, delete-study, study set-user-attr,
+    study-names, studies, trials, best-trial, best-trials, ask and tell, with Optuna's options and
+    output formats (-f value|json|table|yaml).
     """
 
 
 study.add_command(submit)
 study.add_command(status)
 study.add_command(cancel)
+study.add_command(set_user_attr)
 main.add_command(study)
 main.add_command(coordinator)
 main.add_command(storage)
 main.add_command(run)
+for command in (ask, tell, trials, best_trial, best_trials, studies, study_names, delete_study):
+    main.add_command(command)
+main.add_command(create, name="create-study")

@@ -24,15 +24,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ManyValuesOption(click.Option):
-    """A repeatable option that also takes the arguments after it while they are valid choices.
+    """A repeatable option that also takes the arguments after it while they are valid values.
 
     ``--directions minimize maximize`` and ``--directions minimize --directions maximize`` both
-    give ``("minimize", "maximize")``, as in Optuna's command line.
+    give ``("minimize", "maximize")``, as in Optuna's command line; ``choices`` makes a case-insensitive
+    choice, or ``type`` (e.g. ``float``: ``--values 1.5 -2``) says what a value is.
     """
 
-    def __init__(self, param_decls: Sequence[str] | None = None, *, choices: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(param_decls, type=click.Choice(choices, case_sensitive=False), multiple=True, **kwargs)
-        self._choices = {choice.lower() for choice in choices}
+    def __init__(
+        self, param_decls: Sequence[str] | None = None, *, choices: Sequence[str] | None = None, **kwargs: Any
+    ) -> None:
+        if choices is not None:
+            kwargs["type"] = click.Choice(choices, case_sensitive=False)
+        super().__init__(param_decls, multiple=True, **kwargs)
 
     def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
         super().add_to_parser(parser, ctx)
@@ -42,10 +46,17 @@ class ManyValuesOption(click.Option):
 
             def take_many(value: str, state: Any, take_one: Callable[[str, Any], None] = take_one) -> None:
                 take_one(value, state)
-                while state.rargs and state.rargs[0].lower() in self._choices:
+                while state.rargs and self._is_value(state.rargs[0]):
                     take_one(state.rargs.pop(0), state)
 
             parser_option.process = take_many
+
+    def _is_value(self, arg: str) -> bool:
+        try:
+            self.type.convert(arg, self, None)
+        except click.BadParameter:
+            return False
+        return True
 
 
 def storage_option(required: bool) -> Callable[[F], F]:
