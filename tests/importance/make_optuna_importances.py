@@ -204,7 +204,10 @@ def spec(name: str, objective: Objective, n_trials: int, *, sampler: str = "rand
 
 
 def runs_for(target: str | None, ped_target: str | None, params: list[str] | None = None) -> list[dict[str, Any]]:
-    return [{"evaluator": e, "target": ped_target if e == "ped_anova" else target, "params": params} for e in EVALUATORS]
+    """One run per evaluator: PED-ANOVA with ``ped_target``, the forests with ``target``."""
+    return [
+        {"evaluator": e, "target": ped_target if e == "ped_anova" else target, "params": params} for e in EVALUATORS
+    ]
 
 
 SPECS = [
