@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 import hpo
 from hpo.cli import main
-from hpo.cli._options import NO_STORAGE, STORAGE_ENV
+from hpo.cli._options import NO_STORAGE, OPTUNA_STORAGE_ENV, STORAGE_ENV
 from hpo.distributions import CategoricalDistribution, FloatDistribution
 from hpo.trial import TrialState, create_trial
 
@@ -45,6 +45,7 @@ NOT_CALLABLE = 3
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No storage from the environment; logging level and sys.path restored after each test."""
     monkeypatch.delenv(STORAGE_ENV, raising=False)
+    monkeypatch.delenv(OPTUNA_STORAGE_ENV, raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))
     verbosity = hpo.logging.get_verbosity()
     yield
