@@ -96,7 +96,7 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             if target is None and study.directions[0] == StudyDirection.MAXIMIZE:
                 loss = -loss
         else:
-            values = np.array([t.values for t in completed], dtype=float).reshape(len(completed), -1)
+            values = np.array([t.values for t in completed], dtype=float).reshape(len(completed), len(study.directions))
             keep = np.all(np.isfinite(values), axis=1)
             trials = [t for t, k in zip(completed, keep.tolist()) if k]
             signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions])
@@ -149,7 +149,7 @@ def _resolve_params(trials: list[FrozenTrial], params: list[str] | None) -> list
     present = sorted({name for t in trials for name in t.distributions})
     if params is None:
         return present
-    missing = [p for p in params if p not in set(present)]
+    missing = sorted(set(params) - set(present))
     if missing:
         raise ValueError(
             f"No completed trial has the parameters {missing}: name parameters that appear in at least one "

@@ -280,6 +280,12 @@ def test_a_parameter_with_one_value_rates_zero(make_evaluator: Any) -> None:
 @pytest.mark.parametrize("make_evaluator", ALL_EVALUATORS)
 def test_an_empty_study_rates_nothing(make_evaluator: Any) -> None:
     assert get_param_importances(hpo.create_study(), evaluator=make_evaluator()) == {}
+    two = hpo.create_study(directions=["minimize", "maximize"])
+    assert get_param_importances(two, evaluator=make_evaluator(), target=lambda t: t.values[0]) == {}
+
+
+def test_ped_anova_on_an_empty_multi_objective_study() -> None:
+    assert get_param_importances(hpo.create_study(directions=["minimize", "maximize"])) == {}
 
 
 @pytest.mark.parametrize("make_evaluator", ALL_EVALUATORS)
