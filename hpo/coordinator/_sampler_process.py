@@ -6,7 +6,9 @@ runs in a process of its own, on a core of its own when one is free:
 
 - the coordinator's :class:`MirroredStorage` feeds the process every write to the study, in the
   order applied to its memory; they travel with the next request, so the replica holds exactly
-  what the coordinator's memory held when the request was made;
+  what the coordinator's memory held when the request was made, and, between requests, every
+  ``_FEED_EVERY_S``: a study whose trials report for hours without asking the sampler anything
+  does not pile its reports up in the coordinator;
 - the study lane calls :class:`SamplerProcess` as it calls any sampler (``Study.ask``, ``tell``,
   ``Trial.suggest``): ``before_trial`` fetches the trial's relative search space and parameters
   in one round trip, which ``infer_relative_search_space`` and ``sample_relative`` then return;
@@ -47,6 +49,8 @@ _logger = logging.getLogger(__name__)
 Write = tuple[str, tuple[Any, ...]]
 #: The storage methods a sampler may call to write; what it writes through them is sent back.
 SAMPLER_WRITES = ("set_study_user_attr", "set_study_system_attr", "set_trial_user_attr", "set_trial_system_attr")
+#: How often writes fed between requests travel to the process on their own.
+_FEED_EVERY_S = 0.1
 
 
 class SamplerProcessError(HpoError):
@@ -75,6 +79,8 @@ class SamplerProcess(BaseSampler):
         self._fed_lock = threading.Lock()
         self._call_lock = threading.Lock()
         self._relative: dict[int, tuple[dict[str, BaseDistribution], dict[str, Any]]] = {}
+        self._closed = threading.Event()
+        self._feeder = threading.Thread(target=self._feed_regularly, name="hpo-sampler-feed", daemon=True)
 
     def __repr__(self) -> str:
         return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
@@ -103,6 +109,7 @@ class SamplerProcess(BaseSampler):
         self._apply = apply
         with self._call_lock:
             self._connection.send((study, trials))
+        self._feeder.start()
 
     def feed(self, method: str, args: tuple[Any, ...]) -> None:
         """A write to the study, to apply to the replica before the next request (any thread)."""
@@ -110,6 +117,9 @@ class SamplerProcess(BaseSampler):
             self._fed.append((method, args))
 
     def close(self) -> None:
+        self._closed.set()
+        if self._feeder.is_alive():
+            self._feeder.join()
         with self._call_lock:
             try:
                 self._connection.send(None)
@@ -147,6 +157,23 @@ class SamplerProcess(BaseSampler):
             self._call("after", trial.trial_id, state, None if values is None else list(values))
 
     # --- requests -----------------------------------------------------------------------------
+    def _feed_regularly(self) -> None:
+        """Send the writes fed since the last request or feed, unless a request is under way (it
+        took those fed before it; the rest go next time). No reply is awaited; a thread of its own,
+        so no lane waits for it."""
+        while not self._closed.wait(_FEED_EVERY_S):
+            if not self._call_lock.acquire(blocking=False):
+                continue
+            try:
+                with self._fed_lock:
+                    fed, self._fed = self._fed, []
+                if fed:
+                    self._connection.send((fed, None, ()))
+            except OSError:  # the process died: the next request says so
+                return
+            finally:
+                self._call_lock.release()
+
     def _call(self, op: str, *args: Any) -> Any:
         """Send the writes fed so far and one request; apply the sampler's writes; return its answer."""
         with self._call_lock:
@@ -254,6 +281,8 @@ def _serve(connection: Connection) -> None:
                 getattr(storage, method)(*call_args)
             except Exception:  # the coordinator's memory accepted it; keep the replica going
                 _logger.exception("The replica of %s refused %s.", frozen.study_name, method)
+        if op is None:  # writes only, fed between requests: no answer
+            continue
         storage.recording = []
         try:
             reply = (True, _OPS[op](study, *args), storage.recording)
