@@ -92,8 +92,9 @@ def import_(
     echo_rows(rows, fmt, empty=f"(no studies in {display_url(from_url)})")
     if fmt.lower() == "table":
         n_trials = sum(study.n_trials for study in copied)
-        click.echo(f"Copied {len(copied)} studies ({n_trials} trials) from {display_url(from_url)} to "
-                   f"{display_url(to_url)}.", err=True)
+        n_studies = "1 study" if len(copied) == 1 else f"{len(copied)} studies"
+        click.echo(f"Copied {n_studies} ({n_trials} trials) from {display_url(from_url)} to {display_url(to_url)}.",
+                   err=True)
         if any(study.renumbered for study in copied):
             click.echo("Some trial numbers were not 0, 1, 2 ... in the source (concurrent writers left "
                        "duplicates): those studies' trials were numbered again in the source's order.", err=True)
