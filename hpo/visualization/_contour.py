@@ -107,10 +107,10 @@ def plot_contour(
         for row, y_name in enumerate(names, start=1):
             x, y = grids[x_name], grids[y_name]
             if x_name == y_name:
-                cell = [go.Scatter()]
+                cell = [{"type": "scatter"}]
             else:
                 contour, points, _ = _pair_traces(x, y, values, feasible, best, reverse, target_name)
-                contour.update(showscale=showscale)
+                contour["showscale"] = showscale
                 showscale = False
                 cell = [contour, points]
             traces.extend(cell)
@@ -158,14 +158,12 @@ def _pair_traces(
     best: StudyDirection | None,
     reverse: bool,
     target_name: str,
-) -> tuple[Any, Any, Any]:
-    """The contour of one pair and its feasible and infeasible trial points."""
-    import plotly.graph_objects as go
-
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The contour of one pair and its feasible and infeasible trial points (as trace dicts)."""
     for grid in (x, y):
         if len(grid.coordinates) < 2:
             logger.warning(f"Param {grid.axis.name} unique value length is less than 2.")
-            return go.Contour(), go.Scatter(), go.Scatter()
+            return {"type": "contour"}, {"type": "scatter"}, {"type": "scatter"}
     both = (x.cells >= 0) & (y.cells >= 0)
     if not both.any():
         warnings.warn(
@@ -174,7 +172,7 @@ def _pair_traces(
             UserWarning,
             stacklevel=4,
         )
-        return go.Contour(), go.Scatter(), go.Scatter()
+        return {"type": "contour"}, {"type": "scatter"}, {"type": "scatter"}
     at = np.flatnonzero(both)
     flat = y.cells[at] * len(x.coordinates) + x.cells[at]
     cell_values = values[at]
@@ -186,29 +184,34 @@ def _pair_traces(
     cells, first = np.unique(flat, return_index=True)
     z = np.full(len(y.coordinates) * len(x.coordinates), np.nan)
     z[cells] = cell_values[first]
-    contour = go.Contour(
-        x=x.coordinates,
-        y=y.coordinates,
-        z=z.reshape(len(y.coordinates), len(x.coordinates)),
-        colorbar={"title": target_name},
-        colorscale=blues(),
-        connectgaps=True,
-        contours_coloring="heatmap",
-        hoverinfo="none",
-        line_smoothing=1.3,
-        reversescale=reverse,
-    )
+    contour = {
+        "type": "contour",
+        "x": x.coordinates,
+        "y": y.coordinates,
+        "z": z.reshape(len(y.coordinates), len(x.coordinates)),
+        "colorbar": {"title": target_name},
+        "colorscale": blues(),
+        "connectgaps": True,
+        "contours_coloring": "heatmap",
+        "hoverinfo": "none",
+        "line_smoothing": 1.3,
+        "reversescale": reverse,
+    }
     points = []
     for is_feasible in (True, False):
         pick = both & (feasible == is_feasible)
         points.append(
-            go.Scatter(
-                x=x.axis.values[pick],
-                y=y.axis.values[pick],
-                marker={"line": {"width": 2.0, "color": "Gray"}, "color": "black" if is_feasible else INFEASIBLE_COLOR},
-                mode="markers",
-                name="Feasible Trial" if is_feasible else "Infeasible Trial",
-                showlegend=False,
-            )
+            {
+                "type": "scatter",
+                "x": x.axis.values[pick],
+                "y": y.axis.values[pick],
+                "marker": {
+                    "line": {"width": 2.0, "color": "Gray"},
+                    "color": "black" if is_feasible else INFEASIBLE_COLOR,
+                },
+                "mode": "markers",
+                "name": "Feasible Trial" if is_feasible else "Infeasible Trial",
+                "showlegend": False,
+            }
         )
     return contour, points[0], points[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,40 +47,41 @@ def plot_intermediate_values(study: Study) -> go.Figure:
         return go.Figure(data=[], layout=layout)
 
     palette = plotly.colors.qualitative.Plotly
-    feasible = feasible_mask(curves)
     # Curve i takes color i of the cycle (the trace index Optuna's one-trace-per-trial gives it).
-    groups = np.where(feasible, np.arange(len(curves)) % len(palette), len(palette))
+    groups = np.where(feasible_mask(curves), np.arange(len(curves)) % len(palette), len(palette))
+    steps, values, owners = _points(curves)
+    names = np.array([f"Trial{t.number}" for t in curves], dtype=object)
     traces = []
     for group in np.unique(groups).tolist():
-        members = [curves[i] for i in np.flatnonzero(groups == group).tolist()]
+        members = np.flatnonzero(groups == group)
+        # The members' points, a gap (NaN, no name) after each curve but the last.
+        picked = np.flatnonzero(np.isin(owners, members))
+        ends = np.flatnonzero(np.diff(owners[picked])) + 1
         color = palette[group] if group < len(palette) else INFEASIBLE_COLOR
-        steps, values, names = _gapped_curves(members)
         traces.append(
-            go.Scatter(
-                x=steps,
-                y=values,
-                text=names,
-                mode="lines+markers",
-                line={"color": color},
-                marker={"maxdisplayed": MARKERS_PER_CURVE * len(members), "color": color},
-                hovertemplate="%{text}<br>Step: %{x}<br>Value: %{y}<extra></extra>",
-                name="Trials" if group < len(palette) else "Infeasible Trials",
-            )
+            {
+                "type": "scatter",
+                "x": np.insert(steps[picked], ends, np.nan),
+                "y": np.insert(values[picked], ends, np.nan),
+                "text": np.insert(names[owners[picked]], ends, None),
+                "mode": "lines+markers",
+                "line": {"color": color},
+                "marker": {"maxdisplayed": MARKERS_PER_CURVE * len(members), "color": color},
+                "hovertemplate": "%{text}<br>Step: %{x}<br>Value: %{y}<extra></extra>",
+                "name": "Trials" if group < len(palette) else "Infeasible Trials",
+            }
         )
     return go.Figure(data=traces, layout=layout)
 
 
-def _gapped_curves(trials: list[FrozenTrial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The trials' (step, value) points sorted by step, one NaN point between two trials."""
-    steps: list[float] = []
-    values: list[float] = []
-    names: list[str | None] = []
-    for trial in trials:
-        points = sorted(trial.intermediate_values.items())
-        steps.extend(step for step, _ in points)
-        values.extend(value for _, value in points)
-        names.extend([f"Trial{trial.number}"] * len(points))
-        steps.append(np.nan)
-        values.append(np.nan)
-        names.append(None)
-    return np.array(steps[:-1]), np.array(values[:-1]), np.array(names[:-1], dtype=object)
+def _points(trials: list[FrozenTrial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (step, value) of the trials, sorted by trial then step, and the index of each point's trial."""
+    counts = np.fromiter((len(t.intermediate_values) for t in trials), dtype=int, count=len(trials))
+    total = int(counts.sum())
+    steps = np.fromiter(itertools.chain.from_iterable(t.intermediate_values for t in trials), dtype=float, count=total)
+    values = np.fromiter(
+        itertools.chain.from_iterable(t.intermediate_values.values() for t in trials), dtype=float, count=total
+    )
+    owners = np.repeat(np.arange(len(trials)), counts)
+    order = np.lexsort((steps, owners))
+    return steps[order], values[order], owners[order]

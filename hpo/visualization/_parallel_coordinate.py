@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 _MISSING_LABEL = "None"
 #: Line colors are taken at this many evenly spaced points of the color scale (plus one), and the
-#: lines of one color and dash share a trace: a few hundred traces at most, whatever the study's size.
-COLOR_LEVELS = 256
+#: lines of one color and dash share a trace: 130 traces at most, whatever the study's size.
+COLOR_LEVELS = 64
 
 
 class _Dimension(NamedTuple):
@@ -184,9 +184,8 @@ def _line_traces(
     reverse: bool,
     feasible: np.ndarray | None,
 ) -> list[Any]:
-    """One trace per (color, dash): its trials' polylines separated by gaps, darkest colors on top."""
+    """One trace (as a dict) per (color, dash): its trials' polylines separated by gaps, darkest on top."""
     import plotly.colors
-    import plotly.graph_objects as go
 
     position = (colors - color_min) / (color_max - color_min)
     if reverse:
@@ -194,8 +193,8 @@ def _line_traces(
     levels = np.rint(position * COLOR_LEVELS).astype(int)
     dotted = np.zeros(len(colors), dtype=bool) if feasible is None else ~feasible
     normalized = np.column_stack([_normalize(d.values, d.range) for d in dims])
-    texts = np.column_stack([d.texts for d in dims])
-    labels = np.array([d.label for d in dims], dtype=object)
+    # Each point's hover text, "<axis label>: <value>"; the gap after each trial has none.
+    texts = np.column_stack([d.label + ": " + d.texts for d in dims] + [np.full(len(colors), None)])
     scale = blues()
     n_dims = len(dims)
     traces = []
@@ -212,20 +211,18 @@ def _line_traces(
             # Each trial: its n_dims points, then a gap.
             x = np.tile(np.append(np.arange(n_dims, dtype=float), np.nan), members.size)[:-1]
             y = np.column_stack([normalized[members], np.full(members.size, np.nan)]).ravel()[:-1]
-            customdata = np.empty((members.size, n_dims + 1, 2), dtype=object)
-            customdata[:, :n_dims, 0] = labels
-            customdata[:, :n_dims, 1] = texts[members]
             traces.append(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    customdata=customdata.reshape(-1, 2)[:-1],
-                    mode="lines",
-                    line={"color": color, "dash": "dot" if dot else "solid", "width": 1.2},
-                    opacity=0.5,
-                    showlegend=False,
-                    hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
-                )
+                {
+                    "type": "scatter",
+                    "x": x,
+                    "y": y,
+                    "text": texts[members].ravel()[:-1],
+                    "mode": "lines",
+                    "line": {"color": color, "dash": "dot" if dot else "solid", "width": 1.2},
+                    "opacity": 0.5,
+                    "showlegend": False,
+                    "hovertemplate": "%{text}<extra></extra>",
+                }
             )
     return traces
 

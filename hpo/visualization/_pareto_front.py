@@ -12,7 +12,7 @@ from hpo.records import TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
 from hpo.visualization._pareto import losses, pareto_mask
-from hpo.visualization._utils import INFEASIBLE_COLOR, constraints, hovertext, logger
+from hpo.visualization._utils import INFEASIBLE_COLOR, constraints, hovertexts, logger
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -92,18 +92,17 @@ def plot_pareto_front(
     elif len(target_names) != n_targets:
         raise ValueError(f"The length of `target_names` is supposed to be {n_targets}.")
 
-    def scatter(group: list[FrozenTrial], values: np.ndarray, marker: dict[str, Any], label: str) -> Any:
+    def scatter(group: list[FrozenTrial], values: np.ndarray, marker: dict[str, Any], label: str) -> dict[str, Any]:
         values = values.reshape(len(group), n_targets)
-        coordinates = {axis: values[:, i] for i, axis in enumerate("xyz"[:n_targets])}
-        kind = go.Scatter if n_targets == 2 else go.Scatter3d
-        return kind(
-            **coordinates,
-            text=np.array([hovertext(t) for t in group], dtype=object),
-            mode="markers",
-            hovertemplate="%{text}<extra>" + label + "</extra>",
-            marker=marker,
-            showlegend=False,
-        )
+        return {
+            "type": "scatter" if n_targets == 2 else "scatter3d",
+            **{axis: values[:, i] for i, axis in enumerate("xyz"[:n_targets])},
+            "text": hovertexts(group),
+            "mode": "markers",
+            "hovertemplate": "%{text}<extra>" + label + "</extra>",
+            "marker": marker,
+            "showlegend": False,
+        }
 
     def numbers(group: list[FrozenTrial]) -> np.ndarray:
         return np.fromiter((t.number for t in group), dtype=int, count=len(group))

@@ -135,18 +135,17 @@ def plot_rank(
     return figure
 
 
-def _scatter(x: ParamAxis, y: ParamAxis, pick: np.ndarray, marker: dict[str, Any], hover: np.ndarray) -> Any:
-    import plotly.graph_objects as go
-
-    return go.Scatter(
-        x=x.values[pick],
-        y=y.values[pick],
-        marker={**marker, "line": {"width": 0.5, "color": "Grey"}},
-        mode="markers",
-        showlegend=False,
-        hovertemplate="%{hovertext}<extra></extra>",
-        hovertext=hover[pick],
-    )
+def _scatter(x: ParamAxis, y: ParamAxis, pick: np.ndarray, marker: dict[str, Any], hover: np.ndarray) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": x.values[pick],
+        "y": y.values[pick],
+        "marker": {**marker, "line": {"width": 0.5, "color": "Grey"}},
+        "mode": "markers",
+        "showlegend": False,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "hovertext": hover[pick],
+    }
 
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:

@@ -75,7 +75,7 @@ def plot_slice(
     figure.update_layout(layout)
     traces, cols = [], []
     for col, (name, panel) in enumerate(zip(names, panels), start=1):
-        panel[0].update(marker={"showscale": col == 1})  # one color bar
+        panel[0]["marker"]["showscale"] = col == 1  # one color bar
         traces.extend(panel)
         cols.extend([col] * len(panel))
         axes = figure.get_subplot(1, col)
@@ -105,10 +105,8 @@ def _panel_traces(
     values: np.ndarray,
     numbers: np.ndarray,
     feasible: np.ndarray,
-) -> list[Any]:
+) -> list[dict[str, Any]]:
     """The feasible trials (colored by number) and, if any, the infeasible ones (gray) of one panel."""
-    import plotly.graph_objects as go
-
     present = np.fromiter((name in t.params for t in trials), dtype=bool, count=len(trials))
     shown = [t.params[name] for t in trials if name in t.params]
     at = np.flatnonzero(present)
@@ -126,29 +124,31 @@ def _panel_traces(
         x = np.array(shown, dtype=float)
     ok = feasible[at]
     traces = [
-        go.Scatter(
-            x=x[ok],
-            y=values[at][ok],
-            mode="markers",
-            name="Feasible Trial",
-            marker={
+        {
+            "type": "scatter",
+            "x": x[ok],
+            "y": values[at][ok],
+            "mode": "markers",
+            "name": "Feasible Trial",
+            "marker": {
                 "line": {"width": 0.5, "color": "Grey"},
                 "color": numbers[at][ok],
                 "colorscale": blues(),
                 "colorbar": {"title": "Trial", "x": 1.0, "xpad": 40},
             },
-            showlegend=False,
-        )
+            "showlegend": False,
+        }
     ]
     if not ok.all():
         traces.append(
-            go.Scatter(
-                x=x[~ok],
-                y=values[at][~ok],
-                mode="markers",
-                name="Infeasible Trial",
-                marker={"color": INFEASIBLE_COLOR},
-                showlegend=False,
-            )
+            {
+                "type": "scatter",
+                "x": x[~ok],
+                "y": values[at][~ok],
+                "mode": "markers",
+                "name": "Infeasible Trial",
+                "marker": {"color": INFEASIBLE_COLOR},
+                "showlegend": False,
+            }
         )
     return traces

@@ -10,7 +10,7 @@ import numpy as np
 from hpo.records import TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
-from hpo.visualization._utils import INFEASIBLE_COLOR, feasible_mask, hovertext, logger
+from hpo.visualization._utils import INFEASIBLE_COLOR, feasible_mask, hovertexts, logger
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -54,6 +54,12 @@ def plot_timeline(study: Study, n_recent_trials: int | None = None) -> go.Figure
             )
         starts.append(start)
         completes.append(complete)
+    milliseconds = (
+        np.array(completes, dtype="datetime64[us]") - np.array(starts, dtype="datetime64[us]")
+    ) / np.timedelta64(1, "ms")
+    bases = np.array([s.isoformat() for s in starts], dtype=object)
+    numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
+    texts = hovertexts(trials)
     states = np.array([t.state.name for t in trials], dtype=object)
     feasible = feasible_mask(trials)
 
@@ -65,21 +71,21 @@ def plot_timeline(study: Study, n_recent_trials: int | None = None) -> go.Figure
         else:
             groups = [(in_state, _STATE_COLORS[name], name)]
         for members, color, label in groups:
-            at = np.flatnonzero(members).tolist()
-            if not at:
+            if not members.any():
                 continue
-            figure.add_trace(
-                go.Bar(
-                    name=label,
-                    x=np.array([(completes[i] - starts[i]).total_seconds() * 1000 for i in at]),
-                    y=np.array([trials[i].number for i in at]),
-                    base=np.array([starts[i].isoformat() for i in at], dtype=object),
-                    text=np.array([hovertext(trials[i]) for i in at], dtype=object),
-                    hovertemplate="%{text}<extra>" + label + "</extra>",
-                    orientation="h",
-                    marker={"color": color},
-                    textposition="none",  # the text is for hovering, not drawn in the bar
-                )
+            figure.add_traces(
+                {
+                    "type": "bar",
+                    "name": label,
+                    "x": milliseconds[members],
+                    "y": numbers[members],
+                    "base": bases[members],
+                    "text": texts[members],
+                    "hovertemplate": "%{text}<extra>" + label + "</extra>",
+                    "orientation": "h",
+                    "marker": {"color": color},
+                    "textposition": "none",  # the text is for hovering, not drawn in the bar
+                }
             )
     figure.update_xaxes(type="date")
     figure.update_layout(

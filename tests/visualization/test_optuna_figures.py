@@ -120,35 +120,46 @@ def assert_same_curves(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
 
 
 def assert_same_lines(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
-    """Each trial's polyline (normalized values and hover texts per axis), dash and color; the other traces."""
+    """Each trial's polyline (normalized values and hover texts per axis), dash and color; the other traces.
+
+    hpo takes the line colors at 65 evenly spaced points of the color scale (Optuna at the exact
+    value), so colors agree within a few units of 255.
+    """
     assert_close(ours["layout"], theirs["layout"], "layout")
 
-    def is_line(trace: dict[str, Any]) -> bool:
+    def theirs_line(trace: dict[str, Any]) -> bool:
         return "customdata" in trace
 
+    def ours_line(trace: dict[str, Any]) -> bool:
+        return "text" in trace
+
     expected: dict[tuple[Any, ...], list[tuple[float, ...]]] = {}
-    for t in filter(is_line, theirs["data"]):
-        key = (tuple(round(v, 9) for v in t["y"]), tuple(map(tuple, t["customdata"])), t["line"]["dash"])
-        expected.setdefault(key, []).append(rgb(t["line"]["color"]))
+    for t in filter(theirs_line, theirs["data"]):
+        texts = tuple(f"{label}: {value}" for label, value in t["customdata"])
+        assert t["hovertemplate"] == "%{customdata[0]}: %{customdata[1]}<extra></extra>"
+        expected.setdefault((tuple(round(v, 9) for v in t["y"]), texts, t["line"]["dash"]), []).append(
+            rgb(t["line"]["color"])
+        )
     drawn: dict[tuple[Any, ...], list[tuple[float, ...]]] = {}
-    for trace in filter(is_line, ours["data"]):
+    for trace in filter(ours_line, ours["data"]):
         assert {k: trace[k] for k in ("mode", "opacity", "showlegend", "hovertemplate")} == {
-            "mode": "lines", "opacity": 0.5, "showlegend": False,
-            "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra></extra>",
+            "mode": "lines", "opacity": 0.5, "showlegend": False, "hovertemplate": "%{text}<extra></extra>",
         }
+        assert trace["line"]["width"] == 1.2
         for run in _segments(trace, "x"):
             assert [trace["x"][i] for i in run] == list(range(len(run)))
             key = (
                 tuple(round(trace["y"][i], 9) for i in run),
-                tuple(tuple(trace["customdata"][i]) for i in run),
+                tuple(trace["text"][i] for i in run),
                 trace["line"]["dash"],
             )
             drawn.setdefault(key, []).append(rgb(trace["line"]["color"]))
     assert sorted(drawn) == sorted(expected)
     for key, colors in expected.items():
         for a, b in zip(sorted(drawn[key]), sorted(colors)):
-            assert max(abs(x - y) for x, y in zip(a, b)) < 1.0, f"{key}: {a} != {b}"
-    assert_close([t for t in ours["data"] if not is_line(t)], [t for t in theirs["data"] if not is_line(t)])
+            assert max(abs(x - y) for x, y in zip(a, b)) < 4.0, f"{key}: {a} != {b}"
+    others = [t for t in ours["data"] if not ours_line(t)]
+    assert_close(others, [t for t in theirs["data"] if not theirs_line(t)])
 
 
 def assert_same_points(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
