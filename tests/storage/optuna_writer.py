@@ -46,6 +46,7 @@ def write(optuna: ModuleType, url: str) -> None:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    _no_fsync()
     single = optuna.create_study(
         study_name="single", storage=url, sampler=optuna.samplers.TPESampler(seed=1, n_startup_trials=5)
     )
@@ -81,6 +82,16 @@ def write(optuna: ModuleType, url: str) -> None:
 
     empty = optuna.create_study(study_name="empty", storage=url, direction="maximize")
     empty.set_user_attr("note", "no trials yet")
+
+
+def _no_fsync() -> None:
+    """SQLite without waiting for the disk on every commit (Optuna commits each trial several times)."""
+    import sqlalchemy
+
+    @sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
 def _as_optuna_2_wrote_them(url: str) -> None:

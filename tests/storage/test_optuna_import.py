@@ -7,6 +7,7 @@ UTC, so that Optuna 5's UTC columns and Optuna 3's local ones are both told apar
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -204,6 +205,17 @@ def test_duplicate_trial_numbers_are_numbered_again(optuna5: OptunaDatabase, tmp
     assert [t.number for t in trials] == list(range(6))
     assert [t.values for t in trials] == [t["values"] and [float(v) for v in t["values"]]
                                           for t in optuna5.dump["multi"]["trials"]]
+
+
+def test_datetimes_as_told(optuna5: OptunaDatabase, tmp_path: Path) -> None:
+    """Optuna 5 stores UTC; a database that older Optuna created and Optuna 5 went on writing needs telling."""
+    target = f"sqlite:///{tmp_path / 'hpo.db'}"
+    import_optuna_database(optuna5.copy(tmp_path), target, ["multi"], datetimes="local")
+    copied = hpo.load_study(study_name="multi", storage=target).get_trials()[0].datetime_start
+    read_by_optuna = datetime.datetime.fromisoformat(optuna5.dump["multi"]["trials"][0]["datetime_start"])
+    assert copied is not None and read_by_optuna - copied == datetime.timedelta(hours=9)
+    with pytest.raises(ValueError, match="datetimes must be 'auto', 'utc' or 'local', got 'gmt'"):
+        import_optuna_database(optuna5.copy(tmp_path), target, datetimes="gmt")  # type: ignore[arg-type]
 
 
 def test_only_the_named_studies(optuna5: OptunaDatabase, tmp_path: Path) -> None:
