@@ -12,7 +12,10 @@ and log lines. Where hpo draws differently on purpose, the test says so and comp
   colors and hover texts are compared trial by trial;
 - rank: hpo colors the points with a numeric color scale (Optuna's per-point color strings are
   slow to validate at scale) and draws infeasible trials as a trace of their own; each point's
-  position, color and hover text are compared.
+  position, color and hover text are compared;
+- param importances (hpo.importance's PED-ANOVA): the numbers in the hover texts to 1e-9.
+
+Two cases differ by Optuna quirks hpo does not copy (``OPTUNA_QUIRKS``, each with its reason).
 """
 
 from __future__ import annotations
@@ -193,7 +196,23 @@ def assert_same_points(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
             assert max(abs(x - y) for x, y in zip(a[3], b[3])) <= 1.0, f"{axes} {a[2]}: {a[3]} != {b[3]}"
 
 
+def assert_same_importances(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+    """The bars, their labels and hover texts; the importances (also in the hover texts) to 1e-9."""
+
+    def split(figure: dict[str, Any]) -> None:
+        for trace in figure["data"]:
+            trace["hovertemplate"] = [
+                [text.split(": ")[0], float(text.split(": ")[1].removesuffix("<extra></extra>"))]
+                for text in trace["hovertemplate"]
+            ]
+
+    split(ours)
+    split(theirs)
+    assert_same(ours, theirs)
+
+
 COMPARE = {
+    "plot_param_importances": assert_same_importances,
     "plot_intermediate_values": assert_same_curves,
     "plot_parallel_coordinate": assert_same_lines,
     "plot_rank": assert_same_points,
