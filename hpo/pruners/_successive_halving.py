@@ -18,6 +18,7 @@ from hpo.trial import FrozenTrial
 if TYPE_CHECKING:
     from hpo.study import Study
 
+
 def completed_rung_key(rung: int) -> str:
     """The system attr where a trial records its value at ``rung`` (Optuna's name)."""
     return f"completed_rung_{rung}"
@@ -39,12 +40,15 @@ class SuccessiveHalvingPruner(ExplainedPruner):
         min_early_stopping_rate: ``s``; the first rung ends ``reduction_factor ** s`` times later.
         bootstrap_count: while a rung holds at most this many values, each trial reaching it is pruned.
 
-    Decisions come from the rung values kept sorted per study: a report costs O(log n) in the
-    number of trials, plus reading the trials that are new since the last report and, while
-    some unfinished trial has not been judged by this pruner (another process's may record rung
-    values), the unfinished trials. The reason a pruned trial records: ``rung``, ``value``,
-    ``cutoff`` (the worst value that passes) and ``peers`` (the values at the rung, its own
-    included), or ``bootstrap_count`` while the rung is filling, or ``value: "nan"``.
+    Decisions come from the rung values kept sorted per study (a :class:`RungBook`): a report
+    costs a binary search and a list insert per rung, plus a read of the unfinished trials when
+    trials started or ended since the last report, or while some unfinished trial has not been
+    judged here (another process may record its rung values); never a pass over the study. The
+    ``completed_rung_{k}`` attrs are written as Optuna writes them.
+
+    The reason a pruned trial records: ``rung``, ``value``, ``cutoff`` (the worst value that
+    passes) and ``peers`` (the values at the rung, its own included), or ``bootstrap_count``
+    while the rung is filling, or ``value: "nan"``.
     """
 
     def __init__(
@@ -153,13 +157,13 @@ def estimate_min_resource(storage: BaseStorage, study_id: int) -> int | None:
 
 class RungBook:
     """The values trials recorded at each rung of one study (or of the trials ``includes`` accepts),
-    sorted per rung, so that a report costs O(log n) in the number of trials.
+    sorted per rung, so that a decision costs a binary search per rung, not a pass over the trials.
 
     The storage is read through a :class:`TrialFeed`: each trial once it is finished, and at each
     sync, until it finishes, each unfinished trial that this book has not judged (a trial is judged
     by one process only, so the rung values of a judged trial are those this book records). A
-    report thus reads the unfinished trials at most, never the whole study. ``min_resource`` is the first
-    rung's length once known.
+    report thus reads the unfinished trials at most, never the whole study. ``min_resource`` is
+    the first rung's length once known.
     """
 
     def __init__(self, includes: Callable[[int], bool] | None) -> None:

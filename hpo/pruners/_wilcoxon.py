@@ -94,4 +94,4 @@ class WilcoxonPruner(ExplainedPruner):
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warnings.warn(message, UserWarning, stacklevel=5)  # the objective's should_prune()

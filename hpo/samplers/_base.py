@@ -34,6 +34,8 @@ class BaseSampler(abc.ABC):
     ``suggest_*`` calls. Any other parameter is drawn by :meth:`sample_independent` when the
     objective asks for it. :meth:`before_trial` and :meth:`after_trial` bracket every trial.
     The same sampler object serves in-process ``optimize()`` and the distributed coordinator.
+    A sampler that learns from past trials reads them from ``hpo.pruners.filter_study(study, trial)``
+    (under a Hyperband pruner: the trials of ``trial``'s bracket), as TPE and GP do.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
