@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hpo import specs
 from hpo.coordinator._job import Job, JobRecordError, store_job, stored_job
 from hpo.coordinator._mirror import MirroredStorage
-from hpo.coordinator._sampler_process import SamplerProcess
+from hpo.coordinator._sampler_process import SamplerProcess, build_pruner
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import FINISHED, Publish, Revoke, StudyRun
 from hpo.distributed import wire
@@ -78,7 +77,9 @@ class JobService:
             _logger.info("Resuming study %s.", frozen.study_name)
             try:
                 pruner = _pruner(job.pruner, self._spec_modules)
-                sampler = self._mirror.build_sampler(job.sampler, len(frozen.directions), self._spec_modules)
+                sampler = self._mirror.build_sampler(
+                    job.sampler, len(frozen.directions), self._spec_modules, job.pruner
+                )
             except SpecError as e:
                 _logger.error("Study %s cannot resume: %s", frozen.study_name, e)
                 study_id = self._mirror.host(frozen.study_name)
@@ -115,7 +116,7 @@ class JobService:
                 raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}.")
         directions = [parse_direction(d) for d in message.directions] or [parse_direction("minimize")]
         pruner = _pruner(message.pruner, self._spec_modules)  # a bad spec is refused before anything is stored
-        sampler = self._mirror.build_sampler(message.sampler, len(directions), self._spec_modules)
+        sampler = self._mirror.build_sampler(message.sampler, len(directions), self._spec_modules, message.pruner)
         try:
             study_id = self._create_or_reuse(message, directions)
         except BaseException:
@@ -226,9 +227,4 @@ class JobService:
 def _pruner(spec: dict[str, Any] | None, spec_modules: tuple[str, ...]) -> BasePruner | None:
     """A job's pruner, built from its spec (None: the default) from hpo's modules and ``spec_modules``
     only, once per hosting. (Its sampler is built in its own process: :meth:`MirroredStorage.build_sampler`.)"""
-    if spec is None:
-        return None
-    pruner = specs.from_spec(spec, spec_modules)
-    if not isinstance(pruner, BasePruner):
-        raise SpecError(f"{type(pruner).__name__} is not a pruner (a subclass of hpo.pruners.BasePruner).")
-    return pruner
+    return None if spec is None else build_pruner(spec, spec_modules)

@@ -120,15 +120,16 @@ class MirroredStorage(InMemoryStorage):
 
     # --- the studies' samplers ----------------------------------------------------------------
     def build_sampler(self, spec: dict[str, Any] | None, n_objectives: int,
-                      spec_modules: tuple[str, ...] = ()) -> SamplerProcess:
-        """A sampler process that built the sampler of ``spec`` (None: the default) from hpo's
-        modules and ``spec_modules`` only; raises what building it raised, e.g.
-        :class:`~hpo.exceptions.SpecError`, and then keeps no process."""
+                      spec_modules: tuple[str, ...] = (), pruner_spec: dict[str, Any] | None = None) -> SamplerProcess:
+        """A sampler process that built the sampler of ``spec`` (None: the default), and the study's
+        pruner of ``pruner_spec`` that the sampler reads trials through, from hpo's modules and
+        ``spec_modules`` only; raises what building it raised, e.g. :class:`~hpo.exceptions.SpecError`,
+        and then keeps no process."""
         with self._lock:
             process = self._spares.popleft()
             self._spares.append(SamplerProcess())  # imports while this one builds
         try:
-            process.build(spec, n_objectives, spec_modules)
+            process.build(spec, n_objectives, spec_modules, pruner_spec)
         except BaseException:
             process.close()
             raise

@@ -35,6 +35,7 @@ from hpo import specs
 from hpo.coordinator._child import become_child, next_request
 from hpo.distributions import BaseDistribution
 from hpo.exceptions import HpoError, SpecError
+from hpo.pruners import BasePruner
 from hpo.samplers import BaseSampler
 from hpo.storages import InMemoryStorage
 from hpo.study import FrozenStudy
@@ -85,13 +86,21 @@ class SamplerProcess(BaseSampler):
     def __repr__(self) -> str:
         return f"SamplerProcess({self._name!r}, pid={self._process.pid})"
 
-    def build(self, spec: dict[str, Any] | None, n_objectives: int, spec_modules: tuple[str, ...]) -> None:
+    def build(
+        self,
+        spec: dict[str, Any] | None,
+        n_objectives: int,
+        spec_modules: tuple[str, ...],
+        pruner_spec: dict[str, Any] | None = None,
+    ) -> None:
         """Build the sampler of ``spec`` (None: the default for ``n_objectives``) in the process,
         from hpo's modules and ``spec_modules`` only; raise what building it raised (e.g.
-        :class:`~hpo.exceptions.SpecError`)."""
+        :class:`~hpo.exceptions.SpecError`). The study's pruner (``pruner_spec``) is built there too:
+        samplers read past trials through it (:func:`hpo.pruners.filter_study`, e.g. Hyperband's
+        brackets); it never prunes there."""
         with self._call_lock:
             try:
-                self._connection.send((spec, n_objectives, spec_modules))
+                self._connection.send((spec, n_objectives, spec_modules, pruner_spec))
                 ok, answer = self._connection.recv()
             except (EOFError, OSError) as e:
                 raise SamplerProcessError(
@@ -237,15 +246,26 @@ def _after(study: Study, trial_id: int, state: TrialState, values: list[float] |
 _OPS: dict[str, Callable[..., Any]] = {"start": _start, "independent": _independent, "after": _after}
 
 
-def _build(spec: dict[str, Any] | None, n_objectives: int, spec_modules: tuple[str, ...]) -> BaseSampler:
+def _build(
+    spec: dict[str, Any] | None, n_objectives: int, spec_modules: tuple[str, ...], pruner_spec: dict[str, Any] | None
+) -> tuple[BaseSampler, BasePruner | None]:
     from hpo.samplers import default_sampler
 
+    pruner = None if pruner_spec is None else build_pruner(pruner_spec, spec_modules)
     if spec is None:
-        return default_sampler(n_objectives)
+        return default_sampler(n_objectives), pruner
     sampler = specs.from_spec(spec, spec_modules)
     if not isinstance(sampler, BaseSampler):
         raise SpecError(f"{type(sampler).__name__} is not a sampler (a subclass of hpo.samplers.BaseSampler).")
-    return sampler
+    return sampler, pruner
+
+
+def build_pruner(spec: dict[str, Any], spec_modules: tuple[str, ...]) -> BasePruner:
+    """The pruner of ``spec``, from hpo's modules and ``spec_modules`` only."""
+    pruner = specs.from_spec(spec, spec_modules)
+    if not isinstance(pruner, BasePruner):
+        raise SpecError(f"{type(pruner).__name__} is not a pruner (a subclass of hpo.pruners.BasePruner).")
+    return pruner
 
 
 def _serve(connection: Connection) -> None:
@@ -260,7 +280,7 @@ def _serve(connection: Connection) -> None:
     if wanted is None:
         return
     try:
-        sampler = _build(*wanted)
+        sampler, pruner = _build(*wanted)
     except Exception as e:
         connection.send((False, _sendable(e)))
         return
@@ -273,7 +293,7 @@ def _serve(connection: Connection) -> None:
     storage.adopt_study(frozen)
     for trial in trials:
         storage.adopt_trial(frozen.study_id, trial)
-    study = Study(frozen.study_name, storage, sampler=sampler)
+    study = Study(frozen.study_name, storage, sampler=sampler, pruner=pruner)
     while (request := next_request(connection)) is not None:
         fed, op, args = request
         for method, call_args in fed:

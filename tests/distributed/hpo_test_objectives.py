@@ -111,3 +111,33 @@ def chaotic(trial: hpo.trial.BaseTrial) -> float:
 
 def chaos_value(x: float, y: int) -> float:
     return (x - 0.5) ** 2 + 0.1 * y
+
+
+#: Set by tests/distributed/test_pruning_wave.py: when step 0 of every trial of the wave is reported
+#: (``time.time()``); step ``s`` follows ``s * WAVE_STEP_S`` later, so hundreds of trials report each
+#: step, each rung, at once.
+WAVE_START = 0.0
+WAVE_STEP_S = 0.5
+WAVE_STEPS = 9
+
+
+def wave(trial: hpo.trial.BaseTrial) -> float:
+    """A learning curve whose level is set by x; each step reported at the wave's common time."""
+    x = trial.suggest_float("x", 0, 1)
+    for step in range(WAVE_STEPS):
+        time.sleep(max(0.0, WAVE_START + step * WAVE_STEP_S - time.time()))
+        trial.report(x + 1 / (step + 1), step)
+        if trial.should_prune():
+            raise hpo.TrialPruned()
+    return x
+
+
+def curve(trial: hpo.trial.BaseTrial) -> float:
+    """A short learning curve with its optimum at x = 0.3, for the pruners on real workers."""
+    x = trial.suggest_float("x", 0, 1)
+    for step in range(9):
+        time.sleep(0.01)
+        trial.report((x - 0.3) ** 2 + 1 / (step + 1), step)
+        if trial.should_prune():
+            raise hpo.TrialPruned()
+    return (x - 0.3) ** 2
