@@ -15,14 +15,14 @@ from hpo.storages._heartbeat import (
     is_heartbeat_enabled,
 )
 from hpo.storages._in_memory import InMemoryStorage
-from hpo.storages.journal import JournalStorage
-from hpo.storages.journal._deprecated import (
+from hpo.storages.journal import (
     BaseJournalLogStorage,
     JournalFileStorage,
     JournalRedisStorage,
+    JournalStorage,
 )
-from hpo.storages.journal._deprecated import DeprecatedJournalFileOpenLock as JournalFileOpenLock
-from hpo.storages.journal._deprecated import DeprecatedJournalFileSymlinkLock as JournalFileSymlinkLock
+from hpo.storages.journal import DeprecatedJournalFileOpenLock as JournalFileOpenLock
+from hpo.storages.journal import DeprecatedJournalFileSymlinkLock as JournalFileSymlinkLock
 
 if TYPE_CHECKING:
     from hpo.storages._sql import (
