@@ -63,7 +63,7 @@ def plot_intermediate_values(study: Study) -> go.Figure:
                 "type": "scatter",
                 "x": np.insert(steps[picked], ends, np.nan),
                 "y": np.insert(values[picked], ends, np.nan),
-                "text": np.insert(names[owners[picked]], ends, None),
+                "text": np.insert(names[owners[picked]], ends, np.full(len(ends), None, dtype=object)),
                 "mode": "lines+markers",
                 "line": {"color": color},
                 "marker": {"maxdisplayed": MARKERS_PER_CURVE * len(members), "color": color},

@@ -10,7 +10,7 @@ import importlib.util
 import json
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -108,7 +108,7 @@ def first_distributions(trials: Sequence[FrozenTrial]) -> dict[str, BaseDistribu
     return found
 
 
-def select_params(all_params: set[str] | dict[str, Any], params: Sequence[str] | None) -> list[str]:
+def select_params(all_params: Collection[str], params: Sequence[str] | None) -> list[str]:
     """The requested parameters, sorted; every one must exist in the plotted trials."""
     if params is None:
         return sorted(all_params)
