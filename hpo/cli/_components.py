@@ -19,7 +19,13 @@ SAMPLER_NAMES = {
     "qmc": "QMCSampler",
     "nsga2": "NSGAIISampler",
 }
-PRUNER_NAMES = {"median": "MedianPruner", "nop": "NopPruner"}
+PRUNER_NAMES = {
+    "median": "MedianPruner",
+    "nop": "NopPruner",
+    "successive-halving": "SuccessiveHalvingPruner",
+    "hyperband": "HyperbandPruner",
+    "wilcoxon": "WilcoxonPruner",
+}
 
 
 def available_samplers() -> dict[str, type[samplers.BaseSampler]]:

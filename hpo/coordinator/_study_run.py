@@ -16,6 +16,7 @@ from hpo.coordinator._sampler_process import SamplerProcess
 from hpo.coordinator._slots import Slots
 from hpo.distributed import wire
 from hpo.distributions import distribution_to_json, json_to_distribution
+from hpo.pruners import PRUNE_REASON_KEY
 from hpo.study import Study
 from hpo.trial import Trial, TrialState
 
@@ -237,8 +238,10 @@ class StudyRun:
         if message.step not in attempt.reported:  # else a redelivered report
             attempt.trial.report(message.value, message.step)
             attempt.reported.add(message.step)
-        prune = self.status == "cancelled" or attempt.trial.should_prune()
-        return wire.Reply(seq=message.seq, ok=True, prune=prune)
+        if self.status == "cancelled":
+            attempt.trial.set_system_attr(PRUNE_REASON_KEY, {"pruner": "the study was cancelled", "step": message.step})
+            return wire.Reply(seq=message.seq, ok=True, prune=True)
+        return wire.Reply(seq=message.seq, ok=True, prune=attempt.trial.should_prune())
 
     def on_suggest(self, message: wire.Suggest) -> wire.Reply:
         """Study lane: sample one parameter outside the relative search space."""
