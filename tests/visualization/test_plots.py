@@ -2,7 +2,8 @@
 
 ``test_optuna_figures.py`` compares with Optuna's figures; this file checks the data of the
 figures against values computed here (log and categorical axes, best values, Pareto ranks,
-hypervolumes, binned contours, hover texts), the errors and warnings, and the bounded trace counts
+hypervolumes, binned contours, hover texts), the errors and warnings, one read of the trials per
+figure (SQL statements counted on SQLite), and the bounded trace counts
 that keep 100,000-trial studies drawable.
 """
 
@@ -366,3 +367,41 @@ def test_figures_serialize(study: hpo.Study, multi: hpo.Study) -> None:
         ]
     for fig in figures:
         assert json.loads(fig.to_json())["layout"]["title"]["text"]
+
+
+def test_each_figure_reads_the_trials_once(tmp_path: Any) -> None:
+    """On a SQLite study, the SQL statements a figure runs do not grow with the trials: no per-trial query."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    url = f"sqlite:///{tmp_path}/plots.db"
+    for n in (5, 25):
+        hpo.create_study(study_name=f"single{n}", storage=url).add_trials(
+            create_trial(**t, distributions={k: {"x": X, "lr": LR, "n": N, "c": C}[k] for k in t["params"]})
+            for t in seeded(n)
+        )
+        multi = hpo.create_study(study_name=f"multi{n}", storage=url, directions=["minimize", "minimize"])
+        multi.add_trials(create_trial(values=[i / n, 1 - i / n]) for i in range(n))
+    plots = {
+        "single": [plot_optimization_history, plot_intermediate_values, plot_parallel_coordinate, plot_contour,
+                   plot_slice, plot_edf, plot_rank, plot_timeline],
+        "multi": [plot_pareto_front, lambda s: plot_hypervolume_history(s, [1.0, 1.0])],
+    }
+    statements = [0]
+
+    def count(*args: Any) -> None:
+        statements[0] += 1
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        for kind, functions in plots.items():
+            for plot in functions:
+                counts = []
+                for n in (5, 25):
+                    study = hpo.load_study(study_name=f"{kind}{n}", storage=url)
+                    statements[0] = 0
+                    plot(study)
+                    counts.append(statements[0])
+                assert counts[0] == counts[1] <= 3, (plot, counts)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
