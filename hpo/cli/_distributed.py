@@ -37,12 +37,16 @@ def coordinator() -> None:
 @click.option("--storage", metavar="URL", envvar=list(STORAGE_ENVS), show_envvar=True, required=True,
               help="SQL storage the coordinator writes, e.g. sqlite:///hpo.db.")
 @broker_option
-def start(storage: str, broker: str | None) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), envvar="HPO_METRICS_PORT", show_envvar=True,
+              default=None, help="Serve Prometheus metrics (/metrics) and a health check (/healthz) on this port.")
+@click.option("--metrics-host", default="127.0.0.1", envvar="HPO_METRICS_HOST", show_envvar=True, show_default=True,
+              help="Address the metrics port listens on (0.0.0.0 for a Prometheus on another host or pod).")
+def start(storage: str, broker: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Host every submitted study until Ctrl-C or SIGTERM."""
     from hpo.coordinator import serve
 
     try:
-        serve(storage, broker)
+        serve(storage, broker, None if metrics_port is None else (metrics_host, metrics_port))
     except (BrokerUnavailableError, CoordinatorConflictError) as e:
         raise click.ClickException(str(e)) from None
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hpo.coordinator._coordinator import Coordinator
     from hpo.coordinator._mirror import MirroredStorage
 
-__all__ = ["Coordinator", "MirroredStorage", "serve"]
+__all__ = ["Coordinator", "MirroredStorage", "job_queue", "serve"]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,8 +31,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def serve(storage_url: str | None = None, broker_url: str | None = None) -> None:
-    """Run a coordinator until SIGINT or SIGTERM; arguments override ``HPO_STORAGE_URL``/``HPO_BROKER_URL``."""
+def job_queue(system_attrs: dict[str, Any]) -> str | None:
+    """The queue a study's running job publishes its trials to, read from the study's system attrs;
+    None when no job of it runs. Raises :class:`hpo.exceptions.HpoError` for a job record this hpo cannot read."""
+    from hpo.coordinator._job import stored_job
+
+    job = stored_job(system_attrs)
+    return job.queue if job is not None and job.running else None
+
+
+def serve(
+    storage_url: str | None = None, broker_url: str | None = None, metrics_address: tuple[str, int] | None = None
+) -> None:
+    """Run a coordinator until SIGINT or SIGTERM; arguments override ``HPO_STORAGE_URL``/``HPO_BROKER_URL``.
+    ``metrics_address``: (host, port) of ``/metrics`` and ``/healthz`` (None: not served)."""
     settings = Settings.from_env(stack_fallback=False)  # never another stack's Redis by accident
     settings = dataclasses.replace(
         settings, storage_url=storage_url or settings.storage_url, broker_url=broker_url or settings.broker_url
@@ -44,6 +56,6 @@ def serve(storage_url: str | None = None, broker_url: str | None = None) -> None
     logging.getLogger("alembic").setLevel(logging.WARNING)
     faulthandler.register(signal.SIGUSR2, all_threads=True)  # kill -USR2 PID: every thread's stack, in the log
 
-    coordinator = Coordinator(settings)
+    coordinator = Coordinator(settings, metrics_address=metrics_address)
     signal.signal(signal.SIGTERM, lambda *_: coordinator.request_stop())
     coordinator.serve_forever()

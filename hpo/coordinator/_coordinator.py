@@ -36,6 +36,7 @@ import redis
 from hpo.coordinator._jobs import JobService
 from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._lease import BrokerLease
+from hpo.coordinator._metrics import CoordinatorMetrics, MetricsServer
 from hpo.coordinator._mirror import MirroredStorage
 from hpo.coordinator._slots import Slots
 from hpo.coordinator._study_run import StudyRun, task_id
@@ -66,7 +67,10 @@ class Coordinator:
     """The Redis lanes of the coordinator: reads workers' and clients' messages, answers them, and
     publishes trials; :class:`JobService` decides. The single writer of the SQL store."""
 
-    def __init__(self, settings: Settings, consumer_name: str = "coordinator-1") -> None:
+    def __init__(
+        self, settings: Settings, consumer_name: str = "coordinator-1", metrics_address: tuple[str, int] | None = None
+    ) -> None:
+        """``metrics_address``: (host, port) to serve ``/metrics`` and ``/healthz`` on (port 0: any free one)."""
         if not settings.storage_url:
             raise ValueError("The coordinator needs a storage: pass --storage URL or set HPO_STORAGE_URL.")
         if not is_shared_url(settings.storage_url):
@@ -91,6 +95,9 @@ class Coordinator:
         self._threads: list[threading.Thread] = []
         # A key only this run of Redis has: when it is gone, Redis restarted without its data.
         self._epoch = uuid.uuid4().hex
+        self.metrics = CoordinatorMetrics(self)
+        self.metrics_server = None if metrics_address is None else MetricsServer(self.metrics, self.healthy,
+                                                                                 *metrics_address)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -107,7 +114,21 @@ class Coordinator:
             thread = threading.Thread(target=_or_exit, args=(target,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.metrics_server is not None:
+            self.metrics_server.start()
+            _logger.info("Metrics on port %d (/metrics, /healthz).", self.metrics_server.port)
         self.jobs.top_up_all()
+
+    def healthy(self) -> bool:
+        """True while every lane runs and no stop was asked."""
+        return bool(self._threads) and not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+
+    def queue_lengths(self, queues: list[str]) -> list[int]:
+        """How many trial tasks wait in each of ``queues``."""
+        pipe = self._client.pipeline(transaction=False)
+        for queue in queues:
+            pipe.llen(queue)
+        return [int(n) for n in pipe.execute()]
 
     def request_stop(self) -> None:
         """Ask :meth:`serve_forever` to return (safe from a signal handler)."""
@@ -116,6 +137,8 @@ class Coordinator:
     def stop(self) -> None:
         """Stop reading, let lanes finish their work, flush SQL."""
         self._stop.set()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         for thread in self._threads:
             thread.join()
         self.jobs.close()
@@ -247,10 +270,11 @@ class Coordinator:
             entries = stream_entries(results[-1]) if not isinstance(results[-1], Exception) else []
             if cursor != ">":
                 cursor = entries[-1][0] if entries else ">"
+            read_at = time.perf_counter()
             done = []
             for entry_id, fields in entries:
                 try:
-                    settled, answer = self._handle_inbox(entry_id, fields)
+                    settled, answer = self._handle_inbox(entry_id, fields, read_at)
                 except Exception as e:  # a bug met by one message: set it aside, answer the others
                     _logger.exception("Handling inbox entry %s failed.", entry_id)
                     self._set_aside(wire.INBOX, entry_id, fields, f"The coordinator failed on it: {e!r}")
@@ -273,8 +297,11 @@ class Coordinator:
             acks, self._acks = self._acks, []
         return acks
 
-    def _handle_inbox(self, entry_id: bytes, fields: dict[bytes, bytes]) -> tuple[bool, tuple[str, wire.Reply] | None]:
-        """Handle one message: whether it is settled here (else its lane acknowledges it), and the reply to send."""
+    def _handle_inbox(
+        self, entry_id: bytes, fields: dict[bytes, bytes], read_at: float
+    ) -> tuple[bool, tuple[str, wire.Reply] | None]:
+        """Handle one message (read at ``read_at``, by :func:`time.perf_counter`): whether it is settled
+        here (else its lane acknowledges it), and the reply to send."""
         try:
             message: wire.Start | wire.Suggest | wire.Report | wire.Finish = wire.parse(
                 fields.get(b"m", b""), (wire.Start, wire.Suggest, wire.Report, wire.Finish)
@@ -292,7 +319,9 @@ class Coordinator:
             if isinstance(message, wire.Start):
                 return True, (_reply_to(message), run.on_start(message))
             if isinstance(message, wire.Report):
-                return True, (_reply_to(message), run.on_report(message))
+                reply = run.on_report(message)
+                self.metrics.observe_report(time.perf_counter() - read_at)
+                return True, (_reply_to(message), reply)
             run.lane.submit(lambda: self._in_lane(run, entry_id, message))
             return False, None
         except Exception as e:

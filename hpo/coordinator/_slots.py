@@ -52,6 +52,16 @@ class Slots:
         with self._lock:
             return self._capacity.get(queue, 0)
 
+    def queues(self) -> list[str]:
+        """The queues some worker announced."""
+        with self._lock:
+            return sorted(self._capacity)
+
+    def workers(self, queue: str) -> tuple[int, int]:
+        """How many worker processes announce ``queue``, and their slots in all."""
+        with self._lock:
+            return self._hosts.get(queue, 0), self._capacity.get(queue, 0)
+
     def try_reserve(self, queue: str, owner: int) -> bool:
         """Take a slot of ``queue`` for study ``owner``; refused when the queue is full or when
         the owner already holds its fair share while other studies want slots too."""

@@ -59,7 +59,8 @@ class SqlWriter:
         self._send_lock = threading.Lock()
         self._pending: list[tuple[str, tuple[Any, ...]] | int] = []  # calls and marks not yet sent
         self._sent = 0  # sequence number of the last mark queued
-        self._callbacks: collections.deque[tuple[int, Callable[[], None]]] = collections.deque()
+        # marks not yet stored: (sequence number, when queued, callback)
+        self._callbacks: collections.deque[tuple[int, float, Callable[[], None]]] = collections.deque()
         self._closing = False
         self._closed = threading.Event()
         self._results = threading.Thread(target=self._read_results, name="hpo-sql-results", daemon=True)
@@ -74,9 +75,17 @@ class SqlWriter:
     def on_done(self, callback: Callable[[], None]) -> None:
         with self._send_lock:
             self._sent += 1
-            self._callbacks.append((self._sent, callback))
+            self._callbacks.append((self._sent, time.monotonic(), callback))
             self._pending.append(self._sent)
             self._send_pending()
+
+    def lag_s(self) -> float:
+        """Seconds since the oldest write not yet stored was queued (0 when all are stored)."""
+        try:
+            oldest = self._callbacks[0][1]
+        except IndexError:
+            return 0.0
+        return time.monotonic() - oldest
 
     def _send_pending(self) -> None:
         """Send the queued calls and marks as one message (the caller holds ``_send_lock``)."""
@@ -117,7 +126,7 @@ class SqlWriter:
                 return
             ready = []
             while self._callbacks and self._callbacks[0][0] <= stored:  # deque ends are thread-safe
-                ready.append(self._callbacks.popleft()[1])
+                ready.append(self._callbacks.popleft()[2])
             for callback in ready:
                 try:
                     callback()
