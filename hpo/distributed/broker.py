@@ -79,7 +79,8 @@ def redis_client(url: str) -> redis.Redis:
         return redis.Redis.from_url(url)
     parts = urlsplit(url)
     rest = urlencode([(key, value) for key, value in parse_qsl(parts.query) if not key.startswith("ssl")])
-    return redis.Redis.from_url(urlunsplit(parts._replace(query=rest)), **tls)
+    without_tls = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+    return redis.Redis.from_url(without_tls, **tls)
 
 
 def unreachable(url: str, error: BaseException, fix: str, action: str = "reach") -> str:
