@@ -8,6 +8,7 @@ import click
 
 import hpo
 from hpo.cli._distributed import cancel, coordinator, status, submit
+from hpo.cli._doctor import doctor
 from hpo.cli._options import verbosity_options
 from hpo.cli._optuna_verbs import (
     ask,
@@ -59,6 +60,7 @@ main.add_command(study)
 main.add_command(coordinator)
 main.add_command(storage)
 main.add_command(run)
+main.add_command(doctor)
 for command in (ask, tell, trials, best_trial, best_trials, studies, study_names, delete_study):
     main.add_command(command)
 main.add_command(create, name="create-study")
