@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import datetime
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -95,19 +94,9 @@ class MirroredStorage(InMemoryStorage):
         with self._lock:
             number = len(self._study(study_id).trials)
             if template_trial is None:
-                trial = FrozenTrial(
-                    number=number, state=TrialState.RUNNING, value=None, datetime_start=datetime.datetime.now(),
-                    datetime_complete=None, params={}, distributions={}, user_attrs={}, system_attrs={},
-                    intermediate_values={}, trial_id=trial_id,
-                )
+                trial = FrozenTrial.new_running(number, trial_id)
             else:
-                trial = FrozenTrial(
-                    number=number, state=template_trial.state, value=None, values=template_trial.values,
-                    datetime_start=template_trial.datetime_start, datetime_complete=template_trial.datetime_complete,
-                    params=dict(template_trial.params), distributions=dict(template_trial.distributions),
-                    user_attrs=dict(template_trial.user_attrs), system_attrs=dict(template_trial.system_attrs),
-                    intermediate_values=dict(template_trial.intermediate_values), trial_id=trial_id,
-                )
+                trial = template_trial.renumbered(number, trial_id)
             self.adopt_trial(study_id, trial)
             sampler = self._samplers.get(study_id)
             if sampler is not None:

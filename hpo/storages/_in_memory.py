@@ -142,24 +142,10 @@ class InMemoryStorage(BaseStorage):
             self._max_trial_id += 1
             number = len(study.trials)
             if template_trial is None:
-                trial = FrozenTrial(
-                    number=number,
-                    state=TrialState.RUNNING,
-                    value=None,
-                    datetime_start=datetime.datetime.now(),
-                    datetime_complete=None,
-                    params={},
-                    distributions={},
-                    user_attrs={},
-                    system_attrs={},
-                    intermediate_values={},
-                    trial_id=trial_id,
-                )
+                trial = FrozenTrial.new_running(number, trial_id)
             else:
                 self._check_and_record_distributions(study, template_trial.distributions)
-                trial = copy.deepcopy(template_trial)
-                trial.number = number
-                trial.trial_id = trial_id
+                trial = template_trial.renumbered(number, trial_id)
             study.trials.append(trial)
             self._trial_id_to_study_id_and_number[trial_id] = (study_id, number)
             study.record(trial)

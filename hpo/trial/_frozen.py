@@ -48,6 +48,22 @@ class FrozenTrial(BaseTrial):
         self.intermediate_values = intermediate_values
         self._trial_id = trial_id
 
+    @classmethod
+    def new_running(cls, number: int = -1, trial_id: int = -1) -> FrozenTrial:
+        """A trial started now, RUNNING, with nothing set: what a storage creates without a template."""
+        return cls(
+            number=number, state=TrialState.RUNNING, value=None, datetime_start=datetime.datetime.now(),
+            datetime_complete=None, params={}, distributions={}, user_attrs={}, system_attrs={},
+            intermediate_values={}, trial_id=trial_id,
+        )
+
+    def renumbered(self, number: int, trial_id: int) -> FrozenTrial:
+        """A deep copy of this (template) trial as trial ``number`` with id ``trial_id`` of a storage."""
+        trial = copy.deepcopy(self)
+        trial.number = number
+        trial.trial_id = trial_id
+        return trial
+
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
         """A deep copy that copies only what can change: containers and mutable attr values
         (numbers, strings, datetimes and distributions are immutable). Several times faster than

@@ -175,19 +175,7 @@ class JournalStorage(BaseStorage):
     # --- trials -------------------------------------------------------------------------------
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
         if template_trial is None:
-            template_trial = FrozenTrial(
-                number=-1,
-                state=TrialState.RUNNING,
-                value=None,
-                datetime_start=datetime.datetime.now(),
-                datetime_complete=None,
-                params={},
-                distributions={},
-                user_attrs={},
-                system_attrs={},
-                intermediate_values={},
-                trial_id=-1,
-            )
+            template_trial = FrozenTrial.new_running()
         return self._write("create_new_trial", study_id, _trial_to_json(template_trial))
 
     def set_trial_param(
