@@ -67,8 +67,23 @@ def study_record(study: Study) -> dict[str, Any]:
         "states": {state.name: counts.get(state, 0) for state in TrialState},
         "datetime_start": min(starts) if starts else None,
         "user_attrs": study.user_attrs,
+        "importances": top_importances(study),
         "best_trials": best_records(study),
     }
+
+
+def top_importances(study: Study, n: int = 5) -> dict[str, float] | None:
+    """The ``n`` most important parameters (PED-ANOVA, as Optuna's default), or None where none can be
+    computed: a multi-objective study, or fewer than two completed trials."""
+    from hpo.importance import get_param_importances
+
+    if len(study.directions) > 1 or study.storage.get_n_trials(study.study_id, TrialState.COMPLETE) < 2:
+        return None
+    try:
+        importances = get_param_importances(study)
+    except (ValueError, RuntimeError):  # e.g. no parameter every completed trial has
+        return None
+    return {name: round(value, 4) for name, value in list(importances.items())[:n]}
 
 
 def _scalar(value: Any) -> Any:

@@ -1,6 +1,9 @@
-"""``hpo study ...``: create, list, show, best, trials, delete."""
+"""``hpo study ...``: create, list, show, best, trials, plot, delete."""
 
 from __future__ import annotations
+
+import importlib.util
+import pathlib
 
 import click
 
@@ -103,6 +106,53 @@ def best(name: str, storage: str, fmt: str) -> None:
 def trials(name: str, states: tuple[str, ...], storage: str, fmt: str) -> None:
     """List the trials: number, state, value(s), parameters, duration."""
     echo_rows(trial_records(_load(name, storage), states=states), fmt, empty="(no trials)")
+
+
+#: ``hpo study plot --kind``: the hpo.visualization function of each kind, and whether it takes ``params``.
+PLOT_KINDS = {
+    "history": ("plot_optimization_history", False),
+    "intermediate": ("plot_intermediate_values", False),
+    "importances": ("plot_param_importances", True),
+    "parallel": ("plot_parallel_coordinate", True),
+    "contour": ("plot_contour", True),
+    "slice": ("plot_slice", True),
+    "edf": ("plot_edf", False),
+    "rank": ("plot_rank", True),
+    "pareto": ("plot_pareto_front", False),
+    "timeline": ("plot_timeline", False),
+}
+
+
+@study.command()
+@click.argument("name")
+@click.option("--kind", type=click.Choice(list(PLOT_KINDS)), default="history", show_default=True,
+              help="Which of Optuna's plots.")
+@click.option("--param", "params", multiple=True, metavar="NAME",
+              help="Only this parameter (repeat for several; where the plot takes parameters).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="fig.html (opens offline: plotly.js is inside) or fig.png (needs kaleido).")
+@storage_option(required=True)
+@verbosity_options
+def plot(name: str, kind: str, params: tuple[str, ...], output: str, storage: str) -> None:
+    """Draw one of Optuna's plots of a study into an HTML or PNG file."""
+    from hpo import visualization
+
+    suffix = pathlib.Path(output).suffix.lower()
+    if suffix not in (".html", ".png"):
+        raise click.BadParameter(f"{output!r} must end in .html or .png.", param_hint="-o/--output")
+    if suffix == ".png" and importlib.util.find_spec("kaleido") is None:
+        raise click.ClickException("Writing PNG needs kaleido: pip install kaleido, or write an .html file instead.")
+    function_name, takes_params = PLOT_KINDS[kind]
+    kwargs = {"params": list(params)} if params and takes_params else {}
+    try:
+        figure = getattr(visualization, function_name)(_load(name, storage), **kwargs)
+    except ValueError as e:  # e.g. a multi-objective study without a target, or a one-objective Pareto front
+        raise click.ClickException(str(e)) from None
+    if suffix == ".png":
+        figure.write_image(output)
+    else:
+        figure.write_html(output, include_plotlyjs=True)
+    click.echo(f"Wrote the {kind} plot of study {name!r} to {output}.")
 
 
 @study.command()
