@@ -42,11 +42,22 @@ def run_objective(func: Callable[[Any], Any], trial: Any, n_objectives: int) -> 
     except TrialPruned:
         return Outcome(TrialState.PRUNED, None, None, None, None)
     except (Exception, KeyboardInterrupt) as e:
+        if is_optunas_trial_pruned(e):
+            return Outcome(TrialState.PRUNED, None, None, None, None)
         return Outcome(TrialState.FAIL, None, f"{e!r}\n{traceback.format_exc()}", e, None)
     values, reason = check_values(returned, n_objectives)
     if reason is not None:
         return Outcome(TrialState.FAIL, None, reason, None, returned)
     return Outcome(TrialState.COMPLETE, values, None, None, returned)
+
+
+def is_optunas_trial_pruned(error: BaseException) -> bool:
+    """True for Optuna's ``TrialPruned`` (raised by code written against optuna or optuna-integration
+    when Optuna happens to be installed): such a trial is pruned, as with hpo's own."""
+    return any(
+        cls.__name__ == "TrialPruned" and cls.__module__.split(".")[0] in ("optuna", "optuna_integration")
+        for cls in type(error).__mro__
+    )
 
 
 def check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None]:

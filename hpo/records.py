@@ -23,6 +23,8 @@ __all__ = [
 CONSTRAINTS_KEY = "constraints"
 #: System attr of an enqueued trial: the parameters it must use (``Study.enqueue_trial``).
 FIXED_PARAMS_KEY = "fixed_params"
+#: Study system attr: the names of the objective's values (``Study.set_metric_names``; Optuna's key).
+METRIC_NAMES_KEY = "study:metric_names"
 
 
 class StudyDirection(enum.IntEnum):

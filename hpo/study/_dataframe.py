@@ -45,17 +45,27 @@ def trials_dataframe(study: Study, attrs: tuple[str, ...] = DEFAULT_ATTRS, multi
     attrs = tuple(("values" if a in ("value", "values") and multi else "value" if a == "values" else a) for a in attrs)
     attrs = tuple(dict.fromkeys(attrs))
 
+    metric_names = study.metric_names
     records: list[dict[tuple[str, str], Any]] = []
     columns: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
     for trial in trials:
         record: dict[tuple[str, str], Any] = {}
         for attr in attrs:
-            for key, value in _fields(trial, attr, len(study.directions)):
+            for key, value in _fields(trial, attr, len(study.directions), metric_names):
                 record[(attr, key)] = value
                 columns[attr].add((attr, key))
         records.append(record)
 
-    ordered = [col for attr in attrs if attr in columns for col in sorted(columns[attr], key=_sort_key)]
+    ordered = [
+        col
+        for attr in attrs
+        if attr in columns
+        for col in (
+            [("values", name) for name in metric_names]
+            if attr == "values" and metric_names is not None
+            else sorted(columns[attr], key=_sort_key)
+        )
+    ]
     df = pd.DataFrame(records, columns=pd.MultiIndex.from_tuples(ordered))
     if not multi_index:
         df.columns = ["_".join(str(part) for part in col if part != "") for col in ordered]
@@ -66,7 +76,8 @@ def _sort_key(column: tuple[str, Any]) -> tuple[str, Any]:
     return (column[0], (isinstance(column[1], str), column[1]))
 
 
-def _fields(trial: FrozenTrial, attr: str, n_objectives: int) -> list[tuple[Any, Any]]:
+def _fields(trial: FrozenTrial, attr: str, n_objectives: int, metric_names: list[str] | None) -> list[tuple[Any, Any]]:
+    """The columns of ``attr`` for one trial: (sub-column, value) pairs; metric names name the values."""
     if attr in _EXPANDED:
         items = getattr(trial, attr).items()
         if attr == "distributions":
@@ -74,9 +85,9 @@ def _fields(trial: FrozenTrial, attr: str, n_objectives: int) -> list[tuple[Any,
         return list(items)
     if attr == "values":
         values: Sequence[float | None] = trial.values or [None] * n_objectives
-        return [(i, v) for i, v in enumerate(values)]
+        return list(zip(metric_names or range(n_objectives), values))
     if attr == "value":
-        return [("", trial.values[0] if trial.values else None)]
+        return [(metric_names[0] if metric_names else "", trial.values[0] if trial.values else None)]
     if attr == "state":
         return [("", trial.state.name)]
     if attr == "trial_id":

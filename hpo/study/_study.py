@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hpo.distributions import BaseDistribution
 from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
-from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, StudyDirection, single_direction
+from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, METRIC_NAMES_KEY, StudyDirection, single_direction
 from hpo.samplers import BaseSampler
 from hpo.storages import BaseStorage, fail_stale_trials, get_storage, heartbeat_keeper
 from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
@@ -80,6 +80,20 @@ class Study:
     @property
     def directions(self) -> list[StudyDirection]:
         return list(self._directions)
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """The names of the objective's values, set by :meth:`set_metric_names` (None until then)."""
+        return self._storage.get_study_system_attrs(self._study_id).get(METRIC_NAMES_KEY)
+
+    def set_metric_names(self, metric_names: list[str]) -> None:
+        """Name each value the objective returns (used by ``trials_dataframe`` and the plots)."""
+        if len(metric_names) != len(self._directions):
+            raise ValueError(
+                f"{len(metric_names)} metric names for {len(self._directions)} objectives: give one name per "
+                "objective, in the order the objective returns its values."
+            )
+        self._storage.set_study_system_attr(self._study_id, METRIC_NAMES_KEY, list(metric_names))
 
     # --- trials -------------------------------------------------------------------------------
     @property
