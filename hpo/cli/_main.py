@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 import hpo
+from hpo.cli._dashboard import dashboard
 from hpo.cli._distributed import cancel, coordinator, status, submit
 from hpo.cli._doctor import doctor
 from hpo.cli._options import verbosity_options
@@ -61,6 +62,7 @@ main.add_command(coordinator)
 main.add_command(storage)
 main.add_command(run)
 main.add_command(doctor)
+main.add_command(dashboard)
 for command in (ask, tell, trials, best_trial, best_trials, studies, study_names, delete_study):
     main.add_command(command)
 main.add_command(create, name="create-study")

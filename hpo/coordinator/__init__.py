@@ -8,13 +8,15 @@ import logging
 import signal
 from typing import TYPE_CHECKING, Any
 
+from hpo.coordinator._job import JOB_KEY
+from hpo.coordinator._study_run import WORKER_KEY
 from hpo.distributed.config import Settings
 
 if TYPE_CHECKING:
     from hpo.coordinator._coordinator import Coordinator
     from hpo.coordinator._mirror import MirroredStorage
 
-__all__ = ["Coordinator", "MirroredStorage", "job_queue", "serve"]
+__all__ = ["JOB_KEY", "WORKER_KEY", "Coordinator", "MirroredStorage", "job_queue", "serve"]
 
 
 def __getattr__(name: str) -> Any:

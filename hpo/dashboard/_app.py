@@ -1,0 +1,187 @@
+"""The dashboard's web app (Starlette): two pages, their static files, and a read-only JSON API."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hpo.dashboard._data import DashboardData
+from hpo.study import Study
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_COOKIE = "hpo_dashboard_token"
+#: Figures kept per process (the latest of each study, chart and choice of parameters).
+FIGURES_KEPT = 64
+
+
+def plotly_js() -> Path:
+    """plotly.js as shipped inside the installed plotly package (no network needed)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+class Guard:
+    """ASGI middleware: every request needs HTTP Basic ``user:password`` or the token (``Authorization:
+    Bearer T``, ``?token=T`` once, which sets a cookie, or that cookie). No guard when neither is set."""
+
+    def __init__(self, app: ASGIApp, basic: str | None, token: str | None) -> None:
+        self.app = app
+        self.basic = basic
+        self.token = token
+
+    def _allowed(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        if self.basic is not None and scheme.lower() == "basic":
+            try:
+                given = base64.b64decode(credential, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            return secrets.compare_digest(given.encode(), self.basic.encode())
+        if self.token is not None:
+            bearer = credential if scheme.lower() == "bearer" else None
+            candidates: tuple[str | None, ...] = (bearer, request.query_params.get("token"),
+                                                  request.cookies.get(TOKEN_COOKIE))
+            for candidate in candidates:
+                if candidate is not None and secrets.compare_digest(candidate.encode(), self.token.encode()):
+                    return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.basic is None and self.token is None):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if not self._allowed(request):
+            headers = {"WWW-Authenticate": 'Basic realm="hpo dashboard"'} if self.basic is not None else {}
+            await PlainTextResponse("Unauthorized", status_code=401, headers=headers)(scope, receive, send)
+            return
+        if self.token is not None and request.query_params.get("token") is not None:
+
+            async def send_with_cookie(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    cookie = f"{TOKEN_COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode()
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
+                await send(message)
+
+            await self.app(scope, receive, send_with_cookie)
+            return
+        await self.app(scope, receive, send)
+
+
+def _figure(data: DashboardData, name: str, kind: str, params: list[str], objective: int) -> str:
+    """A chart of the study as plotly figure JSON, drawn by :mod:`hpo.visualization`."""
+    from hpo import visualization as vis
+
+    frozen = data.study(name)
+    study = Study(frozen.study_name, data.storage)
+    multi = len(frozen.directions) > 1
+    target: dict[str, Any] = {}
+    if multi:
+        target = {"target": lambda t: t.values[objective], "target_name": f"Objective {objective}"}
+    chosen = params or None
+    draw: dict[str, Callable[[], Any]] = {
+        "history": lambda: vis.plot_optimization_history(study, **target),
+        "intermediate": lambda: vis.plot_intermediate_values(study),
+        "importance": lambda: vis.plot_param_importances(study, params=chosen, **target),
+        "parallel": lambda: vis.plot_parallel_coordinate(study, params=chosen, **target),
+        "slice": lambda: vis.plot_slice(study, params=chosen, **target),
+        "contour": lambda: vis.plot_contour(study, params=chosen, **target),
+        "pareto": lambda: vis.plot_pareto_front(study),
+        "timeline": lambda: vis.plot_timeline(study),
+    }
+    if kind not in draw:
+        raise ValueError(f"Unknown chart {kind!r}: one of {', '.join(draw)}.")
+    if kind == "pareto" and not multi:
+        raise ValueError("The Pareto front needs a study with several objectives.")
+    return str(draw[kind]().to_json())
+
+
+def create_app(data: DashboardData, *, basic: str | None = None, token: str | None = None) -> ASGIApp:
+    """The dashboard over ``data``; ``basic`` (``user:password``) or ``token`` guard every request."""
+    figures: dict[tuple[Any, ...], str] = {}
+    figures_lock = threading.Lock()
+
+    def page(file: str) -> Callable[[Request], Response]:
+        def serve(request: Request) -> Response:
+            return FileResponse(STATIC / file, headers={"Cache-Control": "no-store"})
+
+        return serve
+
+    def api(handler: Callable[[Request], Any]) -> Callable[[Request], Response]:
+        """A JSON endpoint: unknown studies/trials are 404, bad arguments 400."""
+
+        def endpoint(request: Request) -> Response:
+            try:
+                return JSONResponse(handler(request), headers={"Cache-Control": "no-store"})
+            except KeyError as e:
+                return JSONResponse({"error": f"Not found: {e.args[0]}"}, status_code=404)
+            except ValueError as e:
+                return JSONResponse({"error": str(e)}, status_code=400)
+
+        return endpoint
+
+    def _int(request: Request, key: str, default: int) -> int:
+        raw = request.query_params.get(key)
+        try:
+            return default if raw is None else int(raw)
+        except ValueError:
+            raise ValueError(f"{key} must be an integer, got {raw!r}.") from None
+
+    def name(request: Request) -> str:
+        value = request.query_params.get("study")
+        if not value:
+            raise ValueError("Pass the study's name: ?study=NAME.")
+        return value
+
+    def chart(request: Request) -> Response:
+        try:
+            study_name = name(request)
+            kind = request.query_params.get("kind", "history")
+            params = [p for p in request.query_params.get("params", "").split(",") if p]
+            objective = _int(request, "objective", 0)
+            key = (study_name, kind, tuple(params), objective, data.version(study_name))
+            with figures_lock:
+                cached = figures.get(key)
+            if cached is None:
+                cached = _figure(data, study_name, kind, params, objective)
+                with figures_lock:
+                    if len(figures) >= FIGURES_KEPT:
+                        figures.pop(next(iter(figures)))
+                    figures[key] = cached
+        except KeyError as e:
+            return JSONResponse({"error": f"Not found: {e.args[0]}"}, status_code=404)
+        except ValueError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        return Response(cached, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    routes = [
+        Route("/", page("studies.html")),
+        Route("/study", page("study.html")),
+        Route("/plotly.min.js", lambda request: FileResponse(plotly_js())),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/api/studies", api(lambda r: {"studies": data.studies(r.query_params.get("filter", "")),
+                                             "runtime": data.broker_url is not None})),
+        Route("/api/version", api(lambda r: {"version": data.version(r.query_params.get("study") or None)})),
+        Route("/api/study", api(lambda r: data.study_summary(name(r)))),
+        Route("/api/trials", api(lambda r: data.page(
+            name(r), limit=_int(r, "limit", 50), offset=_int(r, "offset", 0), sort=r.query_params.get("sort", "number"),
+            descending=r.query_params.get("order", "asc") == "desc", filter_text=r.query_params.get("filter", "")))),
+        Route("/api/trial", api(lambda r: data.trial(name(r), _int(r, "number", 0)))),
+        Route("/api/chart", chart),
+        Route("/api/runtime", api(lambda r: {"runtime": data.runtime()})),
+    ]
+    return Guard(Starlette(routes=routes), basic, token)

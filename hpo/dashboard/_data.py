@@ -1,0 +1,343 @@
+"""What the dashboard shows, read from a storage (never written) and, optionally, a broker."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import operator
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from hpo.coordinator import JOB_KEY, WORKER_KEY, job_queue
+from hpo.exceptions import HpoError
+from hpo.outcome import FAIL_REASON_KEY
+from hpo.pruners import PRUNE_REASON_KEY
+from hpo.records import FrozenStudy, StudyDirection, TrialState
+from hpo.storages import BaseStorage
+from hpo.trial import FrozenTrial
+
+#: Largest page of the trials table.
+MAX_LIMIT = 1000
+#: Sorted and filtered orders kept per study (one per sort/filter a browser asks for).
+ORDERS_KEPT = 8
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "=": operator.eq,
+    "~": lambda a, b: str(b).lower() in str(a).lower(),
+}
+_CONDITION = re.compile(r"^\s*([^<>=!~]+?)\s*(<=|>=|!=|<|>|=|~)\s*(.*?)\s*$")
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(sep=" ", timespec="seconds")
+
+
+def _finite(value: Any) -> Any:
+    """A JSON-safe number: inf and nan become strings."""
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def trial_row(trial: FrozenTrial) -> dict[str, Any]:
+    """The trials table's row of a trial."""
+    start, end = trial.datetime_start, trial.datetime_complete
+    worker = trial.system_attrs.get(WORKER_KEY)
+    return {
+        "number": trial.number,
+        "state": trial.state.name,
+        "values": None if trial.values is None else [_finite(v) for v in trial.values],
+        "params": {k: _finite(v) if isinstance(v, float) else v for k, v in trial.params.items()},
+        "datetime_start": _iso(start),
+        "datetime_complete": _iso(end),
+        "duration": None if start is None or end is None else round((end - start).total_seconds(), 3),
+        "worker": None if worker is None else str(worker),
+    }
+
+
+def _sort_key(column: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    """Rows without the column sort last; numbers before strings."""
+    if column.startswith("param:"):
+        name = column[len("param:"):]
+
+        def get(row: dict[str, Any]) -> Any:
+            return row["params"].get(name)
+    elif column.startswith("value"):
+        index = int(column[len("value"):] or 0)
+
+        def get(row: dict[str, Any]) -> Any:
+            values = row["values"]
+            return values[index] if values is not None and index < len(values) else None
+    elif column in ("number", "state", "datetime_start", "datetime_complete", "duration", "worker"):
+
+        def get(row: dict[str, Any]) -> Any:
+            return row[column]
+    else:
+        raise ValueError(f"Unknown sort column {column!r}: number, state, value, value1, param:NAME, "
+                         "datetime_start, datetime_complete, duration or worker.")
+
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        value = get(row)
+        if value is None:
+            return (2, 0)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (0, value)
+        return (1, str(value))
+
+    return key
+
+
+def _condition(text: str) -> Callable[[dict[str, Any]], bool]:
+    """One filter condition ``NAME OP VALUE`` (OP: < <= > >= = != ~, ~ meaning contains)."""
+    match = _CONDITION.match(text)
+    if match is None:
+        raise ValueError(f"Cannot read the filter {text!r}: write NAME OP VALUE, e.g. value<0.5 or lr>=1e-3 "
+                         "or state=COMPLETE or worker~gpu (OP: < <= > >= = != ~).")
+    name, op, raw = match.groups()
+    compare = _OPS[op]
+    wanted: Any = raw
+    try:
+        wanted = float(raw)
+    except ValueError:
+        pass
+    column = name if name in ("number", "state", "datetime_start", "datetime_complete", "duration", "worker") \
+        or re.fullmatch(r"value\d*", name) else "param:" + name
+    get = _sort_key(column)
+
+    def test(row: dict[str, Any]) -> bool:
+        kind, value = get(row)
+        if kind == 2:
+            return False
+        if op != "~" and isinstance(wanted, float) != (kind == 0):
+            return compare(str(value).lower(), str(wanted).lower()) if op in ("=", "!=") else False
+        return bool(compare(value, wanted))
+
+    return test
+
+
+def parse_filter(text: str) -> Callable[[dict[str, Any]], bool] | None:
+    """The rows a filter keeps: conditions separated by commas or ``and``, all of which must hold."""
+    parts = [p for p in re.split(r",|\band\b", text) if p.strip()]
+    if not parts:
+        return None
+    conditions = [_condition(p) for p in parts]
+    return lambda row: all(c(row) for c in conditions)
+
+
+class _StudyRows:
+    """A study's table rows, rebuilt only for trials the storage replaced since the last read."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, tuple[FrozenTrial, dict[str, Any]]] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.version = ""
+        self.orders: dict[tuple[str, bool, str], list[int]] = {}
+
+    def update(self, trials: list[FrozenTrial], version: str) -> None:
+        if version == self.version:
+            return
+        by_id: dict[int, tuple[FrozenTrial, dict[str, Any]]] = {}
+        for trial in trials:
+            kept = self.by_id.get(trial.number)
+            by_id[trial.number] = kept if kept is not None and kept[0] is trial else (trial, trial_row(trial))
+        self.by_id = by_id
+        self.rows = [row for _, row in by_id.values()]
+        self.version = version
+        self.orders = {}
+
+    def order(self, sort: str, descending: bool, filter_text: str) -> list[int]:
+        key = (sort, descending, filter_text)
+        if key not in self.orders:
+            keep = parse_filter(filter_text)
+            indices = [i for i, row in enumerate(self.rows) if keep is None or keep(row)]
+            sort_key = _sort_key(sort)
+            rows = self.rows
+            # Rows without the column stay last in either order.
+            present = [i for i in indices if sort_key(rows[i])[0] != 2]
+            missing = [i for i in indices if sort_key(rows[i])[0] == 2]
+            present.sort(key=lambda i: sort_key(rows[i]), reverse=descending)
+            if len(self.orders) >= ORDERS_KEPT:
+                self.orders.pop(next(iter(self.orders)))
+            self.orders[key] = present + missing
+        return self.orders[key]
+
+
+def trials_version(trials: list[FrozenTrial]) -> str:
+    """Changes when a trial is added, finishes, or reports an intermediate value."""
+    finished = 0
+    reported = 0
+    for trial in trials:
+        if trial.state.is_finished():
+            finished += 1
+        else:
+            reported += len(trial.intermediate_values) + 1000 * trial.state
+    return f"{len(trials)}.{finished}.{reported}"
+
+
+class DashboardData:
+    """Read-only views of the studies of ``storage`` (and of the runtime when ``broker_url`` is given)."""
+
+    def __init__(self, storage: BaseStorage, broker_url: str | None = None) -> None:
+        self.storage = storage
+        self.broker_url = broker_url
+        self._lock = threading.Lock()
+        self._rows: dict[int, _StudyRows] = {}
+
+    def study(self, name: str) -> FrozenStudy:
+        for study in self.storage.get_all_studies():
+            if study.study_name == name:
+                return study
+        raise KeyError(name)
+
+    def study_summary(self, name: str) -> dict[str, Any]:
+        study = self.study(name)
+        return self.summary(study, self.trials(study.study_id))
+
+    def trials(self, study_id: int) -> list[FrozenTrial]:
+        """The study's trials, through the storage's incremental cache (not copied: never mutate them)."""
+        return self.storage.get_all_trials(study_id, deepcopy=False)
+
+    def studies(self, name_filter: str = "") -> list[dict[str, Any]]:
+        """One summary per study whose name contains ``name_filter`` (case-insensitive)."""
+        found = []
+        for study in self.storage.get_all_studies():
+            if name_filter.lower() not in study.study_name.lower():
+                continue
+            found.append(self.summary(study, self.trials(study.study_id)))
+        return sorted(found, key=lambda s: s["name"])
+
+    def summary(self, study: FrozenStudy, trials: list[FrozenTrial]) -> dict[str, Any]:
+        """Name, directions, state, trials by state, best value(s), last activity and parameter names."""
+        counts = Counter(t.state.name for t in trials)
+        complete = [(t.number, t.values) for t in trials if t.state == TrialState.COMPLETE and t.values is not None]
+        best: list[Any] = []
+        if len(study.directions) == 1 and complete:
+            pick = min if study.directions[0] == StudyDirection.MINIMIZE else max
+            number, values = pick(complete, key=lambda c: c[1][0])
+            best = [{"number": number, "values": [_finite(v) for v in values]}]
+        moments = [m for t in trials for m in (t.datetime_complete, t.datetime_start) if m is not None]
+        try:
+            running_job = job_queue(study.system_attrs) is not None
+            has_job = JOB_KEY in study.system_attrs
+        except HpoError:
+            running_job = has_job = False
+        running = running_job if has_job else counts.get("RUNNING", 0) > 0 or counts.get("WAITING", 0) > 0
+        params = sorted({name for t in trials for name in t.distributions}) if len(trials) < 2000 else \
+            sorted({name for t in trials[-2000:] for name in t.distributions})
+        return {
+            "name": study.study_name,
+            "directions": [d.name for d in study.directions],
+            "state": ("running on the coordinator" if has_job else "running") if running else "finished",
+            "n_trials": len(trials),
+            "by_state": dict(sorted(counts.items())),
+            "best": best,
+            "last_activity": _iso(max(moments)) if moments else None,
+            "params": params,
+            "version": trials_version(trials),
+        }
+
+    def version(self, name: str | None) -> str:
+        """A short token that changes whenever the studies list (``name`` None) or that study changes."""
+        if name is not None:
+            return trials_version(self.trials(self.study(name).study_id))
+        parts = [f"{s.study_name}:{trials_version(self.trials(s.study_id))}" for s in self.storage.get_all_studies()]
+        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+    def page(self, name: str, *, limit: int = 50, offset: int = 0, sort: str = "number", descending: bool = False,
+             filter_text: str = "") -> dict[str, Any]:
+        """One page of the trials table, sorted and filtered on the whole study."""
+        if not 0 < limit <= MAX_LIMIT or offset < 0:
+            raise ValueError(f"limit must be 1..{MAX_LIMIT} and offset >= 0.")
+        study_id = self.study(name).study_id
+        trials = self.trials(study_id)
+        with self._lock:
+            rows = self._rows.setdefault(study_id, _StudyRows())
+            rows.update(trials, trials_version(trials))
+            order = rows.order(sort, descending, filter_text)
+            page = [rows.rows[i] for i in order[offset:offset + limit]]
+        return {"total": len(order), "n_trials": len(trials), "offset": offset, "rows": page}
+
+    def trial(self, name: str, number: int) -> dict[str, Any]:
+        """Everything about one trial: params, values, intermediate values, attrs, why it was pruned or failed."""
+        for trial in self.trials(self.study(name).study_id):
+            if trial.number == number:
+                break
+        else:
+            raise KeyError(number)
+        row = trial_row(trial)
+        row.update({
+            "distributions": {k: type(d).__name__ for k, d in trial.distributions.items()},
+            "intermediate_values": [[step, _finite(v)] for step, v in sorted(trial.intermediate_values.items())],
+            "user_attrs": _jsonable(trial.user_attrs),
+            "system_attrs": _jsonable({k: v for k, v in trial.system_attrs.items()
+                                       if k not in (FAIL_REASON_KEY, PRUNE_REASON_KEY, WORKER_KEY)}),
+            "prune_reason": _jsonable(trial.system_attrs.get(PRUNE_REASON_KEY)),
+            "fail_reason": trial.system_attrs.get(FAIL_REASON_KEY),
+        })
+        return row
+
+    def runtime(self) -> dict[str, Any] | None:
+        """Workers per queue with their slots, queue depths, running trials and the coordinator's health;
+        None without a broker."""
+        if self.broker_url is None:
+            return None
+        from hpo.distributed.broker import redis_client
+
+        client = redis_client(self.broker_url)
+        try:
+            return self._runtime(client)
+        except (redis.RedisError, OSError) as e:
+            return {"error": f"The broker does not answer: {e}"}
+        finally:
+            client.close()
+
+    def _runtime(self, client: redis.Redis) -> dict[str, Any]:
+        from hpo.distributed import wire
+
+        holder = client.get(wire.coordinator_key())
+        lease_ttl = client.ttl(wire.coordinator_key())
+        keys = list(client.scan_iter(match=wire.WORKERS_PATTERN, count=1000))
+        queues: dict[str, dict[str, Any]] = {}
+        for raw in client.mget(keys) if keys else []:
+            if raw is None:
+                continue
+            try:
+                info = wire.parse(raw, wire.WorkerInfo)
+            except HpoError:
+                continue
+            for queue in info.queues:
+                entry = queues.setdefault(queue, {"workers": [], "slots": 0})
+                entry["workers"].append({"hostname": info.hostname, "slots": info.concurrency})
+                entry["slots"] += info.concurrency
+        running: dict[str, int] = {}
+        for study in self.storage.get_all_studies():
+            try:
+                queue = job_queue(study.system_attrs)
+            except HpoError:
+                queue = None
+            if queue is not None:
+                queues.setdefault(queue, {"workers": [], "slots": 0})
+            n = sum(1 for t in self.trials(study.study_id) if t.state == TrialState.RUNNING)
+            if n:
+                running[study.study_name] = n
+        pipe = client.pipeline(transaction=False)
+        for queue in queues:
+            pipe.llen(queue)
+        for queue, depth in zip(list(queues), pipe.execute()):
+            queues[queue]["depth"] = int(depth)
+        return {
+            "coordinator": {"alive": holder is not None,
+                            "holder": holder.decode(errors="replace") if isinstance(holder, bytes) else holder,
+                            "lease_ttl_s": lease_ttl if holder is not None else None},
+            "queues": dict(sorted(queues.items())),
+            "running": running,
+        }

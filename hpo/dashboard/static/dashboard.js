@@ -1,0 +1,259 @@
+// hpo dashboard: the studies list and the study page. Polls /api/version every second and
+// redraws what changed; every table is paged, sorted and filtered by the server.
+"use strict";
+
+const POLL_MS = 1000;
+const HEAVY_CHART_MS = 5000; // charts not marked data-live redraw at most this often
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
+  return node;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, {credentials: "same-origin"});
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function fmt(v) {
+  if (v == null) return "";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+(e|$)/, "$1");
+  return String(v);
+}
+
+function poll(url, onChange) {
+  let last = null;
+  const live = document.getElementById("live");
+  async function tick() {
+    try {
+      const {version} = await getJSON(url);
+      live.classList.add("on");
+      if (version !== last) { last = version; await onChange(); }
+    } catch (e) {
+      live.classList.remove("on");
+    }
+    setTimeout(tick, POLL_MS);
+  }
+  tick();
+}
+
+// ---- studies list ---------------------------------------------------------------------------
+function studiesPage() {
+  const filter = document.getElementById("study-filter");
+  const body = document.querySelector("#studies tbody");
+  async function refresh() {
+    const data = await getJSON("/api/studies?filter=" + encodeURIComponent(filter.value));
+    body.replaceChildren(...data.studies.map(s => el("tr", {},
+      el("td", {}, el("a", {href: "/study?study=" + encodeURIComponent(s.name)}, s.name)),
+      el("td", {}, s.directions.join(", ").toLowerCase()),
+      el("td", {}, s.state),
+      el("td", {}, s.n_trials),
+      el("td", {}, Object.entries(s.by_state).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(", ")),
+      el("td", {}, s.best.map(b => `${b.values.map(fmt).join(", ")} (#${b.number})`).join("; ")),
+      el("td", {}, s.last_activity || ""))));
+    document.getElementById("studies-empty").hidden = data.studies.length > 0;
+    if (data.runtime) await refreshRuntime();
+  }
+  filter.addEventListener("input", refresh);
+  poll("/api/version", refresh);
+  setInterval(() => { if (!document.getElementById("runtime").hidden) refreshRuntime(); }, 2000);
+}
+
+async function refreshRuntime() {
+  const {runtime} = await getJSON("/api/runtime");
+  const panel = document.getElementById("runtime");
+  const body = document.getElementById("runtime-body");
+  panel.hidden = !runtime;
+  if (!runtime) return;
+  if (runtime.error) { body.replaceChildren(el("p", {class: "error"}, runtime.error)); return; }
+  const c = runtime.coordinator;
+  body.replaceChildren(
+    el("p", {}, "Coordinator: ", c.alive ? `alive (lease held by ${c.holder}, ${c.lease_ttl_s} s left)` : "none holds the lease"),
+    el("table", {class: "grid", id: "queues"},
+      el("thead", {}, el("tr", {}, el("th", {}, "Queue"), el("th", {}, "Workers"), el("th", {}, "Slots"),
+        el("th", {}, "Waiting tasks"), el("th", {}, "Hosts"))),
+      el("tbody", {}, ...Object.entries(runtime.queues).map(([q, e]) => el("tr", {},
+        el("td", {}, q), el("td", {}, e.workers.length), el("td", {}, e.slots), el("td", {}, e.depth),
+        el("td", {}, e.workers.map(w => `${w.hostname} (${w.slots})`).join(", ")))))),
+    el("p", {}, "Trials running now: ", Object.entries(runtime.running).map(([s, n]) => `${s}: ${n}`).join(", ") || "none"));
+}
+
+// ---- study page -----------------------------------------------------------------------------
+function studyPage() {
+  const study = new URLSearchParams(location.search).get("study");
+  const q = "study=" + encodeURIComponent(study);
+  document.getElementById("study-name").textContent = study;
+  document.title = study + " - hpo dashboard";
+  const table = {offset: 0, limit: 50, sort: "number", order: "desc", filter: ""};
+  let summary = null;
+  let shownTrial = null;
+  const lastDrawn = {};
+
+  async function refreshSummary() {
+    summary = await getJSON("/api/study?" + q);
+    const s = summary;
+    document.getElementById("summary").replaceChildren(el("dl", {class: "kv"},
+      el("dt", {}, "Directions"), el("dd", {}, s.directions.join(", ").toLowerCase()),
+      el("dt", {}, "State"), el("dd", {}, s.state),
+      el("dt", {}, "Trials"), el("dd", {}, `${s.n_trials}: ` +
+        Object.entries(s.by_state).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(", ")),
+      el("dt", {}, "Best"), el("dd", {}, s.best.map(b => `${b.values.map(fmt).join(", ")} (trial ${b.number})`).join("; ") || "-"),
+      el("dt", {}, "Last activity"), el("dd", {}, s.last_activity || "-")));
+    const multi = s.directions.length > 1;
+    const objective = document.getElementById("objective");
+    document.getElementById("objective-label").hidden = !multi;
+    if (multi && objective.options.length !== s.directions.length) {
+      objective.replaceChildren(...s.directions.map((d, i) => el("option", {value: i}, `${i} (${d.toLowerCase()})`)));
+    }
+    for (const fig of document.querySelectorAll(".chart[data-multi]")) fig.hidden = !multi;
+    for (const [id, pick] of [["contour-x", 0], ["contour-y", 1]]) {
+      const select = document.getElementById(id);
+      if (select.options.length !== s.params.length) {
+        const keep = select.value;
+        select.replaceChildren(...s.params.map(p => el("option", {value: p}, p)));
+        select.value = s.params.includes(keep) ? keep : s.params[Math.min(pick, s.params.length - 1)] || "";
+      }
+    }
+  }
+
+  async function drawChart(fig) {
+    const kind = fig.dataset.kind;
+    const div = fig.querySelector(".plot");
+    let url = `/api/chart?${q}&kind=${kind}&objective=${document.getElementById("objective").value || 0}`;
+    if (kind === "contour") {
+      const x = document.getElementById("contour-x").value, y = document.getElementById("contour-y").value;
+      if (!x || !y || x === y) { message(div, "Choose two different parameters."); return; }
+      url += "&params=" + encodeURIComponent(x + "," + y);
+    }
+    lastDrawn[kind] = Date.now();
+    try {
+      const figure = await getJSON(url);
+      if (div.querySelector(".message")) div.replaceChildren();
+      figure.layout.autosize = true;
+      delete figure.layout.width; delete figure.layout.height; delete figure.layout.title;
+      figure.layout.margin = {l: 60, r: 20, t: 20, b: 50};
+      await Plotly.react(div, figure.data, figure.layout, {responsive: true, displaylogo: false});
+      fig.dataset.drawn = "1";
+    } catch (e) {
+      message(div, "Not available: " + e.message);
+      fig.dataset.drawn = "message";
+    }
+  }
+
+  function message(div, text) {
+    if (div.classList.contains("js-plotly-plot")) Plotly.purge(div);
+    div.replaceChildren(el("p", {class: "message"}, text));
+  }
+
+  async function refreshCharts(all, skip) {
+    const figs = [...document.querySelectorAll(".chart")].filter(f => !f.hidden && f.dataset.kind !== skip);
+    for (const fig of figs) {
+      const due = all || fig.dataset.live || Date.now() - (lastDrawn[fig.dataset.kind] || 0) > HEAVY_CHART_MS;
+      if (due) await drawChart(fig);
+    }
+  }
+
+  function columns() {
+    const cols = [["number", "#"], ["state", "State"]];
+    const n = summary ? summary.directions.length : 1;
+    for (let i = 0; i < n; i++) cols.push(["value" + (i || ""), n > 1 ? `Value ${i}` : "Value"]);
+    for (const p of summary ? summary.params : []) cols.push(["param:" + p, p]);
+    cols.push(["duration", "Duration (s)"], ["datetime_complete", "Completed"], ["worker", "Worker"]);
+    return cols;
+  }
+
+  function cell(row, key) {
+    if (key.startsWith("param:")) return fmt(row.params[key.slice(6)]);
+    if (key.startsWith("value")) return row.values ? fmt(row.values[Number(key.slice(5) || 0)]) : "";
+    return fmt(row[key]);
+  }
+
+  async function refreshTable() {
+    const url = `/api/trials?${q}&limit=${table.limit}&offset=${table.offset}&sort=${encodeURIComponent(table.sort)}` +
+      `&order=${table.order}&filter=${encodeURIComponent(table.filter)}`;
+    let page;
+    try {
+      page = await getJSON(url);
+      document.getElementById("filter-error").textContent = "";
+    } catch (e) {
+      document.getElementById("filter-error").textContent = e.message;
+      return;
+    }
+    const cols = columns();
+    const head = document.querySelector("#trials thead");
+    head.replaceChildren(el("tr", {}, ...cols.map(([key, title]) => el("th", {
+      "data-key": key, class: key === table.sort ? "sorted-" + table.order : "",
+      onclick: () => {
+        table.order = table.sort === key && table.order === "asc" ? "desc" : "asc";
+        table.sort = key; table.offset = 0; refreshTable();
+      }}, title))));
+    document.querySelector("#trials tbody").replaceChildren(...page.rows.map(row => el("tr",
+      {"data-number": row.number, onclick: () => showTrial(row.number)},
+      ...cols.map(([key]) => el("td", key === "state" ? {class: "state-" + row.state} : {}, cell(row, key))))));
+    const end = Math.min(page.offset + page.rows.length, page.total);
+    document.getElementById("page-info").textContent =
+      `${page.total ? page.offset + 1 : 0}-${end} of ${page.total}` + (page.total !== page.n_trials ? ` (${page.n_trials} in all)` : "");
+    document.getElementById("prev").disabled = page.offset === 0;
+    document.getElementById("next").disabled = end >= page.total;
+    document.getElementById("trials").dataset.total = page.total;
+  }
+
+  async function showTrial(number) {
+    shownTrial = number;
+    const t = await getJSON(`/api/trial?${q}&number=${number}`);
+    const pre = v => el("pre", {}, typeof v === "string" ? v : JSON.stringify(v, null, 2));
+    const panel = document.getElementById("trial");
+    const items = [
+      ["State", t.state], ["Values", (t.values || []).map(fmt).join(", ")],
+      ["Started", t.datetime_start], ["Completed", t.datetime_complete], ["Duration (s)", fmt(t.duration)],
+      ["Worker / device", t.worker || "-"]];
+    panel.replaceChildren(
+      el("h2", {}, `Trial ${t.number} `, el("button", {onclick: () => { panel.hidden = true; shownTrial = null; }}, "close")),
+      el("dl", {class: "kv"}, ...items.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v == null ? "" : v)])),
+      el("h3", {}, "Parameters"), pre(t.params),
+      ...(t.prune_reason != null ? [el("h3", {}, "Pruning reason"), pre(t.prune_reason)] : []),
+      ...(t.fail_reason != null ? [el("h3", {}, "Fail reason"), pre(t.fail_reason)] : []),
+      el("h3", {}, "Intermediate values"),
+      t.intermediate_values.length ? pre(t.intermediate_values.map(([s, v]) => `${s}\t${fmt(v)}`).join("\n")) : el("p", {class: "muted"}, "none"),
+      el("h3", {}, "User attributes"), pre(t.user_attrs),
+      el("h3", {}, "System attributes"), pre(t.system_attrs));
+    panel.hidden = false;
+    panel.scrollIntoView({block: "nearest"});
+  }
+
+  let filterTimer = null;
+  document.getElementById("trial-filter").addEventListener("input", e => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => { table.filter = e.target.value; table.offset = 0; refreshTable(); }, 250);
+  });
+  document.getElementById("prev").addEventListener("click", () => { table.offset = Math.max(0, table.offset - table.limit); refreshTable(); });
+  document.getElementById("next").addEventListener("click", () => { table.offset += table.limit; refreshTable(); });
+  for (const id of ["contour-x", "contour-y"]) {
+    document.getElementById(id).addEventListener("change", () => drawChart(document.querySelector('.chart[data-kind="contour"]')));
+  }
+  document.getElementById("objective").addEventListener("change", () => refreshCharts(true));
+
+  let first = true;
+  poll("/api/version?" + q, async () => {
+    await refreshSummary();
+    if (first) {
+      // The table and the history first: they make the page usable; the other charts follow.
+      await Promise.all([refreshTable(), drawChart(document.querySelector('.chart[data-kind="history"]'))]);
+      first = false;
+      await refreshCharts(true, "history");
+      return;
+    }
+    await refreshTable();
+    if (shownTrial !== null) await showTrial(shownTrial);
+    await refreshCharts(false);
+  });
+}
+
+if (document.body.dataset.page === "studies") studiesPage(); else studyPage();
