@@ -174,7 +174,8 @@ print(f"coordinator {holder} holds the lease")
         [ -f "$pidfile" ] || exit 0
         pid=$(cat "$pidfile")
         kill -TERM "$pid" 2>/dev/null || exit 0 # warm shutdown: running trials end, no new one starts
-        while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+        # until it is gone (Celery removes its pid file on the way out: a process not yet reaped counts as gone)
+        while [ -f "$pidfile" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
         ;;
     "")
         die "usage: $me coordinator|cpu-worker|gpu-worker|flower|healthcheck coordinator|stop-worker|COMMAND [ARGS...]"
