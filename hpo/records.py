@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
     "CONSTRAINTS_KEY",
     "FIXED_PARAMS_KEY",
+    "METRIC_NAMES_KEY",
     "FrozenStudy",
     "StudyDirection",
     "TrialState",
+    "constraint_attr",
+    "constraint_values",
     "parse_direction",
+    "single_direction",
 ]
 
 #: System attr of a finished trial: its constraint values (feasible when all are <= 0), stored by
@@ -23,6 +30,31 @@ __all__ = [
 CONSTRAINTS_KEY = "constraints"
 #: System attr of an enqueued trial: the parameters it must use (``Study.enqueue_trial``).
 FIXED_PARAMS_KEY = "fixed_params"
+def constraint_values(system_attrs: Mapping[str, Any]) -> dict[str, float]:
+    """A trial's constraint values by name, as Optuna 5 reads them: the list a sampler's
+    ``constraints_func`` stored (named "0", "1", ...) and each ``set_constraint(key, value)``."""
+    values = {str(i): float(c) for i, c in enumerate(system_attrs.get(CONSTRAINTS_KEY) or ())}
+    prefix = CONSTRAINTS_KEY + ":"
+    values.update({key[len(prefix):]: float(v) for key, v in system_attrs.items() if key.startswith(prefix)})
+    return values
+
+
+def constraint_attr(system_attrs: Mapping[str, Any], key: str, value: Any) -> tuple[str, float] | None:
+    """The system attr that ``set_constraint(key, value)`` stores; None (with a warning, as Optuna) when
+    that constraint is already set. Raises for a value that is no number, or NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"A constraint value must be a float, got {type(value).__name__} {value!r}.") from None
+    if math.isnan(number):
+        raise ValueError(f"The constraint {key!r} is NaN; give a number (<= 0 means satisfied).")
+    attr = f"{CONSTRAINTS_KEY}:{key}"
+    if attr in system_attrs:
+        warnings.warn(f"The constraint {key!r} is already set; the new value is ignored.", UserWarning, stacklevel=3)
+        return None
+    return attr, number
+
+
 #: Study system attr: the names of the objective's values (``Study.set_metric_names``; Optuna's key).
 METRIC_NAMES_KEY = "study:metric_names"
 

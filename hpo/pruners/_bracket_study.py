@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Container
 
-from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
+from hpo.records import StudyDirection, TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
 
@@ -36,7 +36,7 @@ class BracketStudy(Study):
         trials = [
             t
             for t in self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if all(c <= 0.0 for c in t.system_attrs.get(CONSTRAINTS_KEY, ())) and t.values is not None
+            if all(c <= 0.0 for c in t.constraints.values()) and t.values is not None
         ]
         if not trials:
             raise ValueError(f"No feasible trial of bracket {self.bracket} is completed yet.")

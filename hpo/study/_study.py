@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hpo.distributions import BaseDistribution
 from hpo.multi_objective import pareto_front_trials
 from hpo.pruners import BasePruner
-from hpo.records import CONSTRAINTS_KEY, FIXED_PARAMS_KEY, METRIC_NAMES_KEY, StudyDirection, single_direction
+from hpo.records import FIXED_PARAMS_KEY, METRIC_NAMES_KEY, StudyDirection, single_direction
 from hpo.samplers import BaseSampler
 from hpo.storages import BaseStorage, fail_stale_trials, get_storage, heartbeat_keeper
 from hpo.study._dataframe import DEFAULT_ATTRS, trials_dataframe
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 def is_feasible(trial: FrozenTrial) -> bool:
-    """True unless a sampler's ``constraints_func`` stored a constraint value > 0 for the trial."""
-    return all(c <= 0.0 for c in trial.system_attrs.get(CONSTRAINTS_KEY, ()))
+    """True unless a constraint value of the trial (``set_constraint``, or a sampler's
+    ``constraints_func``) is > 0."""
+    return all(c <= 0.0 for c in trial.constraints.values())
 
 
 def _single_value(trial: FrozenTrial) -> float:

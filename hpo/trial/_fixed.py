@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility
+from hpo.records import constraint_attr, constraint_values
 from hpo.trial._base import BaseTrial
 
 
@@ -47,6 +48,17 @@ class FixedTrial(BaseTrial):
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self._user_attrs[key] = value
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """Constraint values by name; the trial is feasible when all are <= 0 (Optuna 5's constraint API)."""
+        return constraint_values(self.system_attrs)
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Set constraint ``key`` (satisfied when ``value`` <= 0); a constraint already set is kept, with a warning."""
+        attr = constraint_attr(self.system_attrs, key, value)
+        if attr is not None:
+            self.set_system_attr(*attr)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self._system_attrs[key] = value

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility, current_distribution
-from hpo.records import TrialState
+from hpo.records import TrialState, constraint_attr, constraint_values
 from hpo.trial._base import BaseTrial
 
 
@@ -117,6 +117,17 @@ class FrozenTrial(BaseTrial):
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self._user_attrs[key] = value
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """Constraint values by name; the trial is feasible when all are <= 0 (Optuna 5's constraint API)."""
+        return constraint_values(self.system_attrs)
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Set constraint ``key`` (satisfied when ``value`` <= 0); a constraint already set is kept, with a warning."""
+        attr = constraint_attr(self.system_attrs, key, value)
+        if attr is not None:
+            self.set_system_attr(*attr)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self._system_attrs[key] = value
@@ -244,8 +255,10 @@ def create_trial(
     user_attrs: dict[str, Any] | None = None,
     system_attrs: dict[str, Any] | None = None,
     intermediate_values: dict[int, float] | None = None,
+    constraints: dict[str, float] | None = None,
 ) -> FrozenTrial:
-    """Build a validated trial to add to a study with ``Study.add_trial``."""
+    """Build a validated trial to add to a study with ``Study.add_trial``; ``constraints`` as
+    :meth:`FrozenTrial.set_constraint` sets them."""
     now = datetime.datetime.now()
     trial = FrozenTrial(
         number=-1,
@@ -261,6 +274,8 @@ def create_trial(
         intermediate_values=dict(intermediate_values or {}),
         trial_id=-1,
     )
+    for key, constraint in (constraints or {}).items():
+        trial.set_constraint(key, constraint)
     trial.validate()
     return trial
 

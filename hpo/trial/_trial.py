@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution, check_distribution_compatibility, current_distribution
 from hpo.outcome import validate_report
-from hpo.records import FIXED_PARAMS_KEY
+from hpo.records import FIXED_PARAMS_KEY, constraint_attr, constraint_values
 from hpo.trial._base import BaseTrial
 
 if TYPE_CHECKING:
@@ -134,6 +134,17 @@ class Trial(BaseTrial):
     def set_user_attr(self, key: str, value: Any) -> None:
         self.study.storage.set_trial_user_attr(self._trial_id, key, value)
         self._frozen.user_attrs = {**self._frozen.user_attrs, key: value}
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """Constraint values by name; the trial is feasible when all are <= 0 (Optuna 5's constraint API)."""
+        return constraint_values(self.system_attrs)
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Set constraint ``key`` (satisfied when ``value`` <= 0); a constraint already set is kept, with a warning."""
+        attr = constraint_attr(self.system_attrs, key, value)
+        if attr is not None:
+            self.set_system_attr(*attr)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.study.storage.set_trial_system_attr(self._trial_id, key, value)

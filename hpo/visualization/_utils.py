@@ -17,7 +17,7 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from hpo.logging import get_logger
-from hpo.records import CONSTRAINTS_KEY, StudyDirection
+from hpo.records import StudyDirection
 from hpo.study import Study
 from hpo.trial import FrozenTrial
 
@@ -80,15 +80,14 @@ def drop_nonfinite(trials: list[FrozenTrial], values: np.ndarray) -> tuple[list[
 
 def constraints(trial: FrozenTrial) -> Sequence[float]:
     """The trial's constraint values (empty when none were stored)."""
-    return trial.system_attrs.get(CONSTRAINTS_KEY) or ()
+    return tuple(trial.constraints.values())
 
 
 def feasible_mask(trials: Sequence[FrozenTrial]) -> np.ndarray:
     """True where every constraint value of the trial is <= 0 (trials without constraints included)."""
     feasible = np.ones(len(trials), dtype=bool)
     for i, trial in enumerate(trials):
-        stored = trial.system_attrs.get(CONSTRAINTS_KEY)
-        if stored and not all(c <= 0.0 for c in stored):
+        if not all(c <= 0.0 for c in trial.constraints.values()):
             feasible[i] = False
     return feasible
 

@@ -112,7 +112,10 @@ def logged() -> Iterator[list[str]]:
     handler = _Lines()
     logger = logging.getLogger("hpo.visualization")
     logger.addHandler(handler)
+    verbosity = hpo.logging.get_verbosity()
+    hpo.logging.set_verbosity(hpo.logging.WARNING)  # whatever another test module left it at
     try:
         yield handler.lines
     finally:
+        hpo.logging.set_verbosity(verbosity)
         logger.removeHandler(handler)

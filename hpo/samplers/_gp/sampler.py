@@ -9,7 +9,7 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.pruners import filter_study, view_key
-from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
+from hpo.records import StudyDirection, TrialState
 from hpo.samplers._base import BaseSampler, ConstraintsFunc, IndependentFallbackSampler, store_constraints
 from hpo.samplers._gp.acquisition import Acquisition
 from hpo.samplers._gp.blas import single_threaded_blas
@@ -169,7 +169,7 @@ class GPSampler(IndependentFallbackSampler):
 
         Trials without constraint values (constraints_func failed) count as infeasible.
         """
-        values = [t.system_attrs.get(CONSTRAINTS_KEY) for t in completed]
+        values = [list(t.constraints.values()) or None for t in completed]
         if all(v is None for v in values):
             return [], np.ones(len(completed), dtype=bool)
         if len({len(v) for v in values if v is not None}) > 1:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo.distributions import BaseDistribution
-from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
+from hpo.records import StudyDirection, TrialState
 from hpo.samplers._tpe._split import below_mask
 from hpo.trial import FrozenTrial
 
@@ -77,8 +77,7 @@ class TrialHistory:
         self._numbers[row] = trial.number
         self._states[row] = trial.state
         self._loss[row] = np.asarray(trial.values, float) * signs if trial.values is not None else np.nan
-        constraints = trial.system_attrs.get(CONSTRAINTS_KEY) or ()
-        self._violation[row] = sum(c for c in constraints if c > 0)
+        self._violation[row] = sum(c for c in trial.constraints.values() if c > 0)
         if trial.state == TrialState.PRUNED and trial.intermediate_values:
             step = max(trial.intermediate_values)
             self._pruned_step[row] = step

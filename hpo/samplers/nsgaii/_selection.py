@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hpo.multi_objective import is_pareto_front
-from hpo.records import CONSTRAINTS_KEY, StudyDirection
+from hpo.records import StudyDirection
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -44,11 +44,11 @@ class NSGAIIElitePopulationSelectionStrategy:
 
 def violation(trial: FrozenTrial) -> float:
     """Total constraint violation (sum of the positive constraint values); 0 for a feasible trial."""
-    return float(sum(c for c in trial.system_attrs.get(CONSTRAINTS_KEY) or () if c > 0))
+    return float(sum(c for c in trial.constraints.values() if c > 0))
 
 
 def is_constrained(trials: Sequence[FrozenTrial]) -> bool:
-    return any(trial.system_attrs.get(CONSTRAINTS_KEY) is not None for trial in trials)
+    return any(trial.constraints for trial in trials)
 
 
 def non_domination_ranks(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> np.ndarray:
