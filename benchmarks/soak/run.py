@@ -217,8 +217,8 @@ class Sampling(threading.Thread):
 def windows(sent: np.ndarray, round_trips: np.ndarray, samples: list[Sample], duration_s: float,
             window_s: float) -> list[Window]:
     """Split the reports (sent at, seconds from the first; round trip, seconds) into windows, each
-    with the samples taken in it; the reports of trials that started late, after ``duration_s``,
-    count in the last window."""
+    with the samples taken in it; the last one runs to the last report (trials that started late
+    report past ``duration_s``)."""
     n = max(1, round(duration_s / window_s))
     index = np.minimum(n - 1, (sent // window_s).astype(int))
     out = []
@@ -226,11 +226,11 @@ def windows(sent: np.ndarray, round_trips: np.ndarray, samples: list[Sample], du
         ms = round_trips[index == i] * 1e3
         if not len(ms):
             ms = np.zeros(1)
-        start, end = i * window_s, (i + 1) * window_s if i < n - 1 else float("inf")
-        inside = [s for s in samples if start <= s.at < end]
+        start, end = i * window_s, (i + 1) * window_s if i < n - 1 else max(n * window_s, float(sent.max()))
+        inside = [s for s in samples if start <= s.at <= end]
         cpu = (inside[-1].coordinator_cpu - inside[0].coordinator_cpu) if len(inside) > 1 else 0.0
         counted = np.count_nonzero((sent >= inside[0].at) & (sent < inside[-1].at)) if len(inside) > 1 else 0
-        out.append(Window(i * window_s, (i + 1) * window_s, int(np.count_nonzero(index == i)),
+        out.append(Window(start, end, int(np.count_nonzero(index == i)),
                           float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), float(ms.max()),
                           cpu / max(1, counted) * 1e6, inside[-1] if inside else None))
     return out
@@ -289,8 +289,8 @@ def print_soak(result: Soak, limits: Limits) -> None:
         memory = ("| | | | |" if m is None else
                   f"| {m.coordinator_rss / MIB:.1f} | {m.children_rss / MIB:.1f} | {m.redis_rss / MIB:.1f} | "
                   f"{m.redis_used / MIB:.2f} | {m.inbox} |")
-        print(f"| {w.start_s:g}-{w.end_s:g} | {w.reports} | {w.reports_per_s:.0f} | {w.p50_ms:.2f} | {w.p99_ms:.2f} | "
-              f"{w.max_ms:.1f} | {w.cpu_us_per_report:.0f} {memory}")
+        print(f"| {w.start_s:g}-{w.end_s:.4g} | {w.reports} | {w.reports_per_s:.0f} | {w.p50_ms:.2f} | "
+              f"{w.p99_ms:.2f} | {w.max_ms:.1f} | {w.cpu_us_per_report:.0f} {memory}")
     cpu = ", ".join(f"{role} {seconds / wall:.2f}" for role, seconds in sorted(result.cpu_s.items()))
     print(f"\n{result.reports} reports over {wall:.1f} s: {result.reports / wall:.0f}/s "
           f"({result.n_trials / result.period_s:.0f}/s asked for); CPU cores used: {cpu}")

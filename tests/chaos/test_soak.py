@@ -5,9 +5,10 @@ the first window's, Redis's ``used_memory`` flat, and the RSS of the coordinator
 writer and sampler processes) must grow no more per report than the study it holds in memory
 accounts for. The table of windows is printed (``-s``).
 
-``test_soak_short`` (32 trials for 20 s) runs in CI, with looser bounds: a short run still carries
-its warm-up's growth, and a shared machine's noise weighs more on its short windows.
-``test_soak_64_trials_60_s`` is the issue's soak, with its bounds, marked slow.
+``test_soak_short`` (32 trials for 20 s, windows of 5 s) runs in CI, the p99 within 4x: a shared
+machine's noise weighs more on short windows. ``test_soak_64_trials_60_s`` is the issue's soak
+(p99 within 3x), marked slow. The memory bound (512 bytes of RSS per report) catches a message or
+reply kept per report; RSS moves too much from run to run for smaller leaks, such as the one below.
 
 What the soak found is tested on its own too: the writes the coordinator feeds a study's sampler
 process piled up in the coordinator, about 130 bytes a report, until the sampler's next request,
