@@ -7,9 +7,7 @@
 #   hpo-entrypoint gpu-worker [ARGS...]      celery -A hpo.workers worker -Q gpu --concurrency <GPUs x WORKER_TRIALS_PER_GPU>,
 #                                            HPO_GPUS set from the GPUs this container sees (see gpu_ids below)
 #   hpo-entrypoint flower [ARGS...]          celery -A hpo.workers flower, basic auth from FLOWER_BASIC_AUTH (required)
-#   hpo-entrypoint healthcheck coordinator [--liveness]
-#                                            exit 0 when the coordinator of this host holds the broker's lease
-#                                            (--liveness: an unreachable broker is not the coordinator's fault: 0 too)
+#   hpo-entrypoint healthcheck coordinator   exit 0 when the coordinator of this host holds the broker's lease
 #   hpo-entrypoint stop-worker               warm shutdown of this container's worker, and wait for it (a preStop hook)
 #   hpo-entrypoint COMMAND [ARGS...]         runs COMMAND (hpo ..., celery ..., sh ...)
 #
@@ -143,9 +141,7 @@ Kubernetes: an nvidia.com/gpu limit), or set HPO_GPUS."
         run celery -A hpo.workers flower --address=0.0.0.0 "$@"
         ;;
     healthcheck)
-        [ "${1:-}" = coordinator ] || die "usage: $me healthcheck coordinator [--liveness]"
-        liveness=0
-        [ "${2:-}" = --liveness ] && liveness=1
+        [ "${1:-}" = coordinator ] || die "usage: $me healthcheck coordinator"
         run python -c '
 import socket
 import sys
@@ -158,8 +154,7 @@ url = Settings.from_env(stack_fallback=False).broker_url
 try:
     holder = redis_client(url).get(wire.coordinator_key())
 except Exception as e:
-    print(f"cannot reach the broker at {masked_url(url)}: {type(e).__name__}: {e}")
-    sys.exit(0 if sys.argv[1] == "1" else 1)
+    sys.exit(f"cannot reach the broker at {masked_url(url)}: {type(e).__name__}: {e}")
 holder = holder.decode(errors="replace") if isinstance(holder, bytes) else holder
 host = socket.gethostname()
 if holder is None:
@@ -167,7 +162,7 @@ if holder is None:
 if not holder.startswith(host + " pid "):
     sys.exit(f"the lease is held by {holder}, not by a coordinator of this host ({host})")
 print(f"coordinator {holder} holds the lease")
-' "$liveness"
+'
         ;;
     stop-worker)
         pidfile=${WORKER_PIDFILE:-/tmp/hpo-worker.pid}

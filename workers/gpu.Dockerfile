@@ -45,7 +45,7 @@ RUN apt-get update \
 
 COPY pyproject.toml README.md /tmp/hpo-src/
 COPY hpo /tmp/hpo-src/hpo
-RUN pip install "/tmp/hpo-src[postgresql]" && rm -rf /tmp/hpo-src
+RUN pip install "/tmp/hpo-src[postgresql,dashboard]" && rm -rf /tmp/hpo-src
 
 # The example objective of README's Deploy section (HPO_OBJECTIVE_MODULES=quadratic).
 COPY examples/quadratic.py /opt/hpo/examples/quadratic.py

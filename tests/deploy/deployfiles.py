@@ -34,7 +34,7 @@ KUBERNETES_VERSION = "1.30"
 REQUIRE_TOOLS_ENV = "HPO_TEST_REQUIRE_DEPLOY_TOOLS"
 """With ``1`` (CI), a check whose tool (kubectl, systemd-analyze, redis-cli) is missing fails instead of skipping."""
 TEST_PASSWORDS = {"REDIS_PASSWORD": "redisPass123", "POSTGRES_PASSWORD": "pgPass456",
-                  "FLOWER_PASSWORD": "flowerPass789"}
+                  "FLOWER_PASSWORD": "flowerPass789", "DASHBOARD_PASSWORD": "dashboardToken0"}
 
 
 # ---------------------------------------------------------------- Compose

@@ -30,7 +30,7 @@ from deployfiles import (
     variables_used,
 )
 
-HPO_SERVICES = ("coordinator", "cpu-worker", "gpu-worker", "flower")
+HPO_SERVICES = ("coordinator", "cpu-worker", "gpu-worker", "flower", "dashboard")
 POSTGRES_IMAGE_VARIABLES = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "PGDATA"}
 """The official postgres image's documented variables (its entrypoint reads them)."""
 
@@ -93,12 +93,16 @@ def test_every_service_variable_is_read_by_what_runs_there() -> None:
 
 
 def test_every_hpo_service_runs_an_entrypoint_role_with_real_options() -> None:
-    """Each hpo service's command is a role of workers/entrypoint.sh; the commands the role runs (printed
-    by ENTRYPOINT_DRY_RUN=1, with the service's environment) are hpo's and Celery's, with options they have."""
+    """Each hpo service's command is a role of workers/entrypoint.sh (or an hpo command, which it runs as
+    given); the commands the role runs (printed by ENTRYPOINT_DRY_RUN=1, with the service's environment) are
+    hpo's and Celery's, with options they have."""
     config = compose_config(example_env())
     roles = entrypoint_roles()
     for name in HPO_SERVICES:
         service = config["services"][name]
+        if service["command"][0] == "hpo":
+            check_command(service["command"], f"service {name}")
+            continue
         assert service["command"][0] in roles, f"{name}: {service['command']}"
         env = {key: str(value) for key, value in service["environment"].items()}
         if name == "gpu-worker":
@@ -136,6 +140,8 @@ def test_compose_runs_the_services_issue_15_asks_for() -> None:
     assert "HPO_GPUS" in services["gpu-worker"]["environment"]
     assert services["gpu-worker"]["profiles"] == ["gpu"], "a host without GPUs must start without it"
     assert services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == "admin:" + example_env()["FLOWER_PASSWORD"]
+    assert services["dashboard"]["environment"]["HPO_DASHBOARD_TOKEN"] == example_env()["DASHBOARD_PASSWORD"]
+    assert services["coordinator"]["environment"]["HPO_METRICS_PORT"] == "9464"
 
 
 def test_ports_listen_on_localhost_unless_the_user_opts_in() -> None:
@@ -144,6 +150,8 @@ def test_ports_listen_on_localhost_unless_the_user_opts_in() -> None:
     assert published["redis"] == ["127.0.0.1:6379:6379"]
     assert published["postgres"] == ["127.0.0.1:5432:5432"]
     assert published["flower"] == ["127.0.0.1:5555:5555"]
+    assert published["dashboard"] == ["127.0.0.1:8080:8080"]
+    assert published["coordinator"] == ["127.0.0.1:9464:9464"]
     assert all(port.startswith("127.0.0.1:") for ports in published.values() for port in ports)
     opened = compose_config(example_env(REDIS_PUBLISH="0.0.0.0:6379"))["services"]["redis"]["ports"]
     assert opened == ["0.0.0.0:6379:6379"]
@@ -151,7 +159,7 @@ def test_ports_listen_on_localhost_unless_the_user_opts_in() -> None:
 
 def test_passwords_are_required_and_none_is_written_down() -> None:
     """Compose refuses to start without each password; the files hold none."""
-    for password in ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "FLOWER_PASSWORD"):
+    for password in ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "FLOWER_PASSWORD", "DASHBOARD_PASSWORD"):
         assert read_env_file(ENV_EXAMPLE)[password] == ""
         with pytest.raises(InterpolationError, match=password):
             compose_config(example_env(**{password: ""}))

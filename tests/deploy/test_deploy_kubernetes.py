@@ -153,16 +153,25 @@ def test_containers_run_entrypoint_roles_with_the_variables_the_code_reads(
                     assert variable in hpo_names, f"{where}: {variable} is read by no hpo code"
                 else:
                     assert variable in entrypoint_names | flower_names | referenced, f"{where}: {variable} unread"
-            assert container["args"][0] in roles, where
-            if "gpu-worker" in container["args"]:
-                env["HPO_GPUS"] = "0"
-            for words in entrypoint_commands(container["args"], env):
-                if "=" not in words[0]:
-                    check_command(words, where)
+            if container["args"][0] == "hpo":  # an hpo command, which the entrypoint runs as given
+                check_command(container["args"], where)
+            else:
+                assert container["args"][0] in roles, where
+                if "gpu-worker" in container["args"]:
+                    env["HPO_GPUS"] = "0"
+                for words in entrypoint_commands(container["args"], env):
+                    if "=" not in words[0]:
+                        check_command(words, where)
+            ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 command = container.get(probe, {}).get("exec", {}).get("command")
                 if command:
                     assert command[0] == "hpo-entrypoint" and command[1] in roles, f"{where} {probe}"
+                for kind in ("httpGet", "tcpSocket"):
+                    if kind in container.get(probe, {}):
+                        assert container[probe][kind]["port"] in ports, f"{where} {probe}: no such port"
+            if "HPO_METRICS_PORT" in env:
+                assert ports["metrics"] == int(env["HPO_METRICS_PORT"]) and env["HPO_METRICS_HOST"] == "0.0.0.0"
             pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
             if pre_stop:
                 assert pre_stop == ["hpo-entrypoint", "stop-worker"], where
@@ -182,8 +191,9 @@ def test_workloads_behave_as_issue_15_asks(rendered: dict[str, list[dict[str, An
     coordinator = docs[("Deployment", "hpo-coordinator")]
     assert coordinator["spec"]["replicas"] == 1 and coordinator["spec"]["strategy"] == {"type": "Recreate"}
     probes = coordinator["spec"]["template"]["spec"]["containers"][0]
-    assert all(probes[probe]["exec"]["command"][:3] == ["hpo-entrypoint", "healthcheck", "coordinator"]
-               for probe in ("startupProbe", "readinessProbe", "livenessProbe"))
+    assert all(probes[probe]["exec"]["command"] == ["hpo-entrypoint", "healthcheck", "coordinator"]
+               for probe in ("startupProbe", "readinessProbe"))
+    assert probes["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     redis = docs[("StatefulSet", "hpo-redis")]
     assert redis["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
     assert "--appendonly yes" in redis["spec"]["template"]["spec"]["containers"][0]["command"][-1]
@@ -223,9 +233,9 @@ def test_only_hpo_reaches_redis_and_only_the_coordinator_reaches_postgres(
                 if "namespaceSelector" not in peer and _selects(peer["podSelector"], labels)}
 
     assert admitted("hpo-redis") == set(pods)
-    assert admitted("hpo-postgres") == {"hpo-coordinator"}
+    assert admitted("hpo-postgres") == {"hpo-coordinator", "hpo-dashboard"}, "workers never touch the database"
     for workload in ("hpo-coordinator", "hpo-cpu-worker", "hpo-gpu-worker"):
-        assert admitted(workload) == set(), f"{workload} listens on nothing"
+        assert admitted(workload) == set(), f"no hpo pod reaches {workload}"
     budgets = [doc["spec"] for doc in docs if doc["kind"] == "PodDisruptionBudget"]
     for workload in ("hpo-redis", "hpo-cpu-worker", "hpo-gpu-worker", "hpo-postgres"):
         assert sum(_selects(budget["selector"], pods[workload]) for budget in budgets) == 1, workload

@@ -57,6 +57,8 @@ class NativeCompose:
         self.config = compose_config(read_env_file(env_file))
         self.redis_port = free_port()
         self.flower_port = free_port()
+        self.dashboard_port = free_port()
+        self.metrics_port = free_port()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.bin = tmp / "bin"
         self.bin.mkdir()
@@ -70,6 +72,9 @@ class NativeCompose:
         if "HPO_BROKER_URL" in env:
             assert "@redis:6379/" in env["HPO_BROKER_URL"]
             env["HPO_BROKER_URL"] = env["HPO_BROKER_URL"].replace("@redis:6379/", f"@127.0.0.1:{self.redis_port}/")
+        if "HPO_METRICS_PORT" in env:
+            assert env["HPO_METRICS_PORT"] == "9464" and env["HPO_METRICS_HOST"] == "0.0.0.0"
+            env.update(HPO_METRICS_PORT=str(self.metrics_port), HPO_METRICS_HOST="127.0.0.1")
         private_tmp = self.tmp / name / "tmp"
         private_tmp.mkdir(parents=True, exist_ok=True)
         return {**env, "PATH": self.path, "HOME": str(self.tmp / name), "TMPDIR": str(private_tmp),
@@ -91,6 +96,10 @@ class NativeCompose:
         if name == "flower":
             command = [re.sub(r"^--port=5555$", f"--port={self.flower_port}", word) for word in command]
             command.append("--address=127.0.0.1")
+        if name == "dashboard":
+            at_host, at_port = command.index("--host") + 1, command.index("--port") + 1
+            assert (command[at_host], command[at_port]) == ("0.0.0.0", "8080")
+            command[at_host], command[at_port] = "127.0.0.1", str(self.dashboard_port)
         self.start(name, command, env)
         return env
 
@@ -173,7 +182,7 @@ def test_readme_deploy_steps_run_on_the_compose_services(
     assert written.returncode == 0, written.stderr
     env_file = tmp_path / ".env"
     passwords = {key: value for key, value in read_env_file(env_file).items() if key.endswith("_PASSWORD")}
-    assert len(passwords) == 3 and all(re.fullmatch(r"[0-9a-f]{48}", value) for value in passwords.values())
+    assert len(passwords) == 4 and all(re.fullmatch(r"[0-9a-f]{48}", value) for value in passwords.values())
     backend = "postgresql" if os.environ.get("HPO_TEST_POSTGRES_URL") else "sqlite"
     storage_url = storage_url_factory(backend, empty=True)
     assert storage_url is not None
@@ -199,6 +208,7 @@ def test_readme_deploy_steps_run_on_the_compose_services(
         (fake / "nvidia-smi").chmod(0o755)
         stack.start_hpo_service("gpu-worker", path_prefix=str(fake), HPO_TEST_SLEEP="0.5")
         stack.start_hpo_service("flower")
+        stack.start_hpo_service("dashboard")
 
         # Steps 3 and 4, `docker compose exec coordinator ...`: in the coordinator's environment.
         coordinator_env = stack.service_env("coordinator")
@@ -218,6 +228,16 @@ def test_readme_deploy_steps_run_on_the_compose_services(
         _wait_for(lambda: _http_status(f"{flower}/healthcheck") == 200, "Flower", timeout=90)
         assert _http_status(f"{flower}/api/workers") == 401
         assert _http_status(f"{flower}/api/workers", "admin:" + passwords["FLOWER_PASSWORD"]) == 200
+
+        # The coordinator's metrics port; the dashboard behind its token.
+        metrics = f"http://127.0.0.1:{stack.metrics_port}"
+        assert _http_status(f"{metrics}/healthz") == 200
+        with urllib.request.urlopen(f"{metrics}/metrics", timeout=5) as response:
+            assert b"hpo_" in response.read()
+        dashboard = f"http://127.0.0.1:{stack.dashboard_port}"
+        _wait_for(lambda: _http_status(f"{dashboard}/api/studies") in (200, 401), "the dashboard", timeout=60)
+        assert _http_status(f"{dashboard}/api/studies") == 401
+        assert _http_status(f"{dashboard}/api/studies?token={passwords['DASHBOARD_PASSWORD']}") == 200
 
         # The GPU worker: one trial per GPU, each trial on its own device.
         broker_url = coordinator_env["HPO_BROKER_URL"]
