@@ -49,7 +49,7 @@ RUN pip install "/tmp/hpo-src[postgresql,dashboard]" && rm -rf /tmp/hpo-src
 
 # The example objective of README's Deploy section (HPO_OBJECTIVE_MODULES=quadratic).
 COPY examples/quadratic.py /opt/hpo/examples/quadratic.py
-COPY workers/entrypoint.sh /usr/local/bin/hpo-entrypoint
+COPY --chmod=755 workers/entrypoint.sh /usr/local/bin/hpo-entrypoint
 
 ARG OBJECTIVE_PACKAGES=""
 # Your packages, as you pin them (DL3013); split into pip's arguments on purpose (SC2086).
