@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,3 +100,34 @@ def test_health_and_metrics_follow_a_study(metrics_stack: tuple[LocalStack, int]
     assert after[("hpo_queue_depth", (("queue", "cpu"),))] == 0
     assert after[("hpo_sql_writer_lag_seconds", ())] < 5
     assert after[("hpo_studies_running", ())] == 0
+
+
+def test_metrics_answer_while_redis_is_down(metrics_stack: tuple[LocalStack, int]) -> None:
+    """Scraped during a Redis outage: /metrics still answers (without queue depths), /healthz stays ok
+    (the lanes wait Redis out), and the queue depths come back with Redis."""
+    stack, port = metrics_stack
+    outage = threading.Thread(target=stack.restart_redis, kwargs={"down_s": 4.0})
+    outage.start()
+    try:
+        time.sleep(1.5)
+        samples = _samples(port)
+        assert samples[("hpo_coordinator_up", ())] == 1
+        assert not any(name == "hpo_queue_depth" for name, _ in samples)
+        assert _get(port, "/healthz")[0] == 200
+    finally:
+        outage.join()
+    _wait(lambda: ("hpo_queue_depth", (("queue", "cpu"),)) in _samples(port), "the queue depths")
+
+
+def test_a_queue_without_workers_shows_zero_slots(metrics_stack: tuple[LocalStack, int]) -> None:
+    stack, port = metrics_stack
+    handle = hpo.submit_study("hpo_test_objectives:quadratic", 2, study_name="nobody-listens", queue="idle",
+                              broker_url=stack.broker_url, storage=stack.storage_url)
+    try:
+        _wait(lambda: ("hpo_worker_slots", (("queue", "idle"),)) in _samples(port), "the idle queue", timeout=30)
+        samples = _samples(port)
+        assert samples[("hpo_worker_slots", (("queue", "idle"),))] == 0
+        assert samples[("hpo_workers_alive", (("queue", "idle"),))] == 0
+        assert samples[("hpo_studies_running", ())] >= 1
+    finally:
+        handle.cancel()
