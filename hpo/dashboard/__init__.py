@@ -50,4 +50,5 @@ def serve(data: DashboardData, host: str, port: int, *, basic: str | None = None
 
     import hpo.visualization  # noqa: F401  (imported now, not by the first chart's request)
 
+    data.warm()
     uvicorn.run(create_app(data, basic=basic, token=token), host=host, port=port, log_level="warning")

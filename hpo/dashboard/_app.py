@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hpo.dashboard._data import DashboardData
-from hpo.study import Study
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "hpo_dashboard_token"
-#: Figures kept per process (the latest of each study, chart and choice of parameters).
-FIGURES_KEPT = 64
 
 
 def plotly_js() -> Path:
@@ -82,39 +78,8 @@ class Guard:
         await self.app(scope, receive, send)
 
 
-def _figure(data: DashboardData, name: str, kind: str, params: list[str], objective: int) -> str:
-    """A chart of the study as plotly figure JSON, drawn by :mod:`hpo.visualization`."""
-    from hpo import visualization as vis
-
-    frozen = data.study(name)
-    study = Study(frozen.study_name, data.storage)
-    multi = len(frozen.directions) > 1
-    target: dict[str, Any] = {}
-    if multi:
-        target = {"target": lambda t: t.values[objective], "target_name": f"Objective {objective}"}
-    chosen = params or None
-    draw: dict[str, Callable[[], Any]] = {
-        "history": lambda: vis.plot_optimization_history(study, **target),
-        "intermediate": lambda: vis.plot_intermediate_values(study),
-        "importance": lambda: vis.plot_param_importances(study, params=chosen, **target),
-        "parallel": lambda: vis.plot_parallel_coordinate(study, params=chosen, **target),
-        "slice": lambda: vis.plot_slice(study, params=chosen, **target),
-        "contour": lambda: vis.plot_contour(study, params=chosen, **target),
-        "pareto": lambda: vis.plot_pareto_front(study),
-        "timeline": lambda: vis.plot_timeline(study),
-    }
-    if kind not in draw:
-        raise ValueError(f"Unknown chart {kind!r}: one of {', '.join(draw)}.")
-    if kind == "pareto" and not multi:
-        raise ValueError("The Pareto front needs a study with several objectives.")
-    return str(draw[kind]().to_json())
-
-
 def create_app(data: DashboardData, *, basic: str | None = None, token: str | None = None) -> ASGIApp:
     """The dashboard over ``data``; ``basic`` (``user:password``) or ``token`` guard every request."""
-    figures: dict[tuple[Any, ...], str] = {}
-    figures_lock = threading.Lock()
-
     def page(file: str) -> Callable[[Request], Response]:
         def serve(request: Request) -> Response:
             return FileResponse(STATIC / file, headers={"Cache-Control": "no-store"})
@@ -153,15 +118,7 @@ def create_app(data: DashboardData, *, basic: str | None = None, token: str | No
             kind = request.query_params.get("kind", "history")
             params = [p for p in request.query_params.get("params", "").split(",") if p]
             objective = _int(request, "objective", 0)
-            key = (study_name, kind, tuple(params), objective, data.version(study_name))
-            with figures_lock:
-                cached = figures.get(key)
-            if cached is None:
-                cached = _figure(data, study_name, kind, params, objective)
-                with figures_lock:
-                    if len(figures) >= FIGURES_KEPT:
-                        figures.pop(next(iter(figures)))
-                    figures[key] = cached
+            cached = data.figure(study_name, kind, params, objective)
         except KeyError as e:
             return JSONResponse({"error": f"Not found: {e.args[0]}"}, status_code=404)
         except ValueError as e:

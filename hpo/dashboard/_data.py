@@ -23,6 +23,8 @@ from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storages import BaseStorage
 from hpo.trial import FrozenTrial
 
+#: Figures kept per process (the latest of each study, chart and choice of parameters).
+FIGURES_KEPT = 64
 #: Largest page of the trials table.
 MAX_LIMIT = 1000
 #: Sorted and filtered orders kept per study (one per sort/filter a browser asks for).
@@ -183,6 +185,35 @@ def trials_version(trials: list[FrozenTrial]) -> str:
     return f"{len(trials)}.{finished}.{reported}"
 
 
+def draw_figure(data: DashboardData, name: str, kind: str, params: list[str], objective: int) -> str:
+    """A chart of the study as plotly figure JSON, drawn by :mod:`hpo.visualization`."""
+    from hpo import visualization as vis
+    from hpo.study import Study
+
+    frozen = data.study(name)
+    study = Study(frozen.study_name, data.storage)
+    multi = len(frozen.directions) > 1
+    target: dict[str, Any] = {}
+    if multi:
+        target = {"target": lambda t: t.values[objective], "target_name": f"Objective {objective}"}
+    chosen = params or None
+    draw: dict[str, Callable[[], Any]] = {
+        "history": lambda: vis.plot_optimization_history(study, **target),
+        "intermediate": lambda: vis.plot_intermediate_values(study),
+        "importance": lambda: vis.plot_param_importances(study, params=chosen, **target),
+        "parallel": lambda: vis.plot_parallel_coordinate(study, params=chosen, **target),
+        "slice": lambda: vis.plot_slice(study, params=chosen, **target),
+        "contour": lambda: vis.plot_contour(study, params=chosen, **target),
+        "pareto": lambda: vis.plot_pareto_front(study),
+        "timeline": lambda: vis.plot_timeline(study),
+    }
+    if kind not in draw:
+        raise ValueError(f"Unknown chart {kind!r}: one of {', '.join(draw)}.")
+    if kind == "pareto" and not multi:
+        raise ValueError("The Pareto front needs a study with several objectives.")
+    return str(draw[kind]().to_json())
+
+
 class DashboardData:
     """Read-only views of the studies of ``storage`` (and of the runtime when ``broker_url`` is given)."""
 
@@ -191,6 +222,8 @@ class DashboardData:
         self.broker_url = broker_url
         self._lock = threading.Lock()
         self._rows: dict[int, _StudyRows] = {}
+        self._summaries: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._figures: dict[tuple[Any, ...], str] = {}
 
     def study(self, name: str) -> FrozenStudy:
         for study in self.storage.get_all_studies():
@@ -198,9 +231,40 @@ class DashboardData:
                 return study
         raise KeyError(name)
 
-    def study_summary(self, name: str) -> dict[str, Any]:
-        study = self.study(name)
-        return self.summary(study, self.trials(study.study_id))
+    def warm(self) -> None:
+        """Read every study's trials, build its table rows, summary and history chart now, so that first
+        page views are quick."""
+        for study in self.storage.get_all_studies():
+            self.page(study.study_name)
+            self.study_summary(study)
+            self.figure(study.study_name, "history", [], 0)
+
+    def study_summary(self, name: str | FrozenStudy) -> dict[str, Any]:
+        """:meth:`summary` of a study (or its name), computed again only when its trials changed."""
+        study = self.study(name) if isinstance(name, str) else name
+        trials = self.trials(study.study_id)
+        version = trials_version(trials)
+        with self._lock:
+            cached = self._summaries.get(study.study_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        summary = self.summary(study, trials)
+        with self._lock:
+            self._summaries[study.study_id] = (version, summary)
+        return summary
+
+    def figure(self, name: str, kind: str, params: list[str], objective: int) -> str:
+        """The chart's plotly figure JSON, drawn again only when the study's trials changed."""
+        key = (name, kind, tuple(params), objective, self.version(name))
+        with self._lock:
+            cached = self._figures.get(key)
+        if cached is None:
+            cached = draw_figure(self, name, kind, params, objective)
+            with self._lock:
+                if len(self._figures) >= FIGURES_KEPT:
+                    self._figures.pop(next(iter(self._figures)))
+                self._figures[key] = cached
+        return cached
 
     def trials(self, study_id: int) -> list[FrozenTrial]:
         """The study's trials, through the storage's incremental cache (not copied: never mutate them)."""
@@ -212,7 +276,7 @@ class DashboardData:
         for study in self.storage.get_all_studies():
             if name_filter.lower() not in study.study_name.lower():
                 continue
-            found.append(self.summary(study, self.trials(study.study_id)))
+            found.append(self.study_summary(study))
         return sorted(found, key=lambda s: s["name"])
 
     def summary(self, study: FrozenStudy, trials: list[FrozenTrial]) -> dict[str, Any]:

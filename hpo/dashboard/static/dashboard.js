@@ -3,7 +3,8 @@
 "use strict";
 
 const POLL_MS = 1000;
-const HEAVY_CHART_MS = 5000; // charts not marked data-live redraw at most this often
+const HEAVY_CHART_MS = 5000;
+const WEBGL_POINTS = 2000; // scatter traces longer than this are drawn with WebGL // charts not marked data-live redraw at most this often
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -27,6 +28,26 @@ function fmt(v) {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+(e|$)/, "$1");
   return String(v);
 }
+
+// plotly.js (4 MB) loads beside the first requests instead of before them: the table does not wait for it.
+let plotlyLoaded = null;
+function plotly() {
+  if (!plotlyLoaded) {
+    plotlyLoaded = new Promise((resolve, reject) => {
+      const script = el("script", {src: "/plotly.min.js"});
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("cannot load plotly.js"));
+      document.head.append(script);
+    });
+  }
+  return plotlyLoaded;
+}
+
+// A chart is drawn once it comes near the screen (charts far below wait, so they do not hold up the page).
+const nearScreen = new Set();
+const onScreen = new IntersectionObserver(entries => {
+  for (const entry of entries) if (entry.isIntersecting) { nearScreen.add(entry.target); entry.target.dispatchEvent(new Event("near")); }
+}, {rootMargin: "200px"});
 
 function poll(url, onChange) {
   let last = null;
@@ -124,18 +145,24 @@ function studyPage() {
   }
 
   async function drawChart(fig) {
+    if (!fig.dataset.eager && !nearScreen.has(fig)) { fig.dataset.pending = "1"; return; }
+    delete fig.dataset.pending;
     const kind = fig.dataset.kind;
     const div = fig.querySelector(".plot");
     let url = `/api/chart?${q}&kind=${kind}&objective=${document.getElementById("objective").value || 0}`;
     if (kind === "contour") {
       const x = document.getElementById("contour-x").value, y = document.getElementById("contour-y").value;
-      if (!x || !y || x === y) { message(div, "Choose two different parameters."); return; }
+      if (!x || !y || x === y) { message(div, "Choose two different parameters."); fig.dataset.drawn = "message"; return; }
       url += "&params=" + encodeURIComponent(x + "," + y);
     }
     lastDrawn[kind] = Date.now();
     try {
-      const figure = await getJSON(url);
+      const [figure, Plotly] = await Promise.all([getJSON(url), plotly()]);
+      if (!figure.data.length) { message(div, "Nothing to draw yet."); fig.dataset.drawn = "empty"; return; }
       if (div.querySelector(".message")) div.replaceChildren();
+      for (const trace of figure.data) {  // thousands of SVG points draw slowly: WebGL instead
+        if (trace.type === "scatter" && trace.x && trace.x.length > WEBGL_POINTS) trace.type = "scattergl";
+      }
       figure.layout.autosize = true;
       delete figure.layout.width; delete figure.layout.height; delete figure.layout.title;
       figure.layout.margin = {l: 60, r: 20, t: 20, b: 50};
@@ -148,7 +175,7 @@ function studyPage() {
   }
 
   function message(div, text) {
-    if (div.classList.contains("js-plotly-plot")) Plotly.purge(div);
+    if (div.classList.contains("js-plotly-plot")) window.Plotly.purge(div);
     div.replaceChildren(el("p", {class: "message"}, text));
   }
 
@@ -240,13 +267,21 @@ function studyPage() {
   }
   document.getElementById("objective").addEventListener("change", () => refreshCharts(true));
 
+  for (const fig of document.querySelectorAll(".chart")) {
+    onScreen.observe(fig);
+    fig.addEventListener("near", () => { if (fig.dataset.pending) drawChart(fig); });
+  }
+  plotly();
   let first = true;
   poll("/api/version?" + q, async () => {
     await refreshSummary();
     if (first) {
       // The table and the history first: they make the page usable; the other charts follow.
       await Promise.all([refreshTable(), drawChart(document.querySelector('.chart[data-kind="history"]'))]);
+      // Milliseconds from navigation to a usable page (the table's rows and the history drawn).
+      document.body.dataset.readyMs = Math.round(performance.now());
       first = false;
+      await new Promise(resolve => setTimeout(resolve, 50)); // let the browser paint first
       await refreshCharts(true, "history");
       return;
     }
