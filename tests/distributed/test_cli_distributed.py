@@ -81,7 +81,7 @@ def test_ctrl_c_on_run_with_workers_stops_everything_at_once(tmp_path: pathlib.P
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     print(f"hpo run exited {took:.2f} s after Ctrl-C")
-    assert took < 5.0, err  # target 3 s; slack for a loaded 2-core machine
+    assert took < 10.0, err  # about 3 s when the machine is idle (was 30 s); slack for a loaded 2-core machine
     assert run.returncode != 0 and "Interrupted." in err and "Traceback" not in err
     assert "Ran " in out and "of study 'ctrl-c'" in out
     trials = hpo.load_study(study_name="ctrl-c", storage=storage).trials
