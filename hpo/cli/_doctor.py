@@ -158,8 +158,9 @@ def check_workers(client: redis.Redis, study_queues: dict[str, list[str]]) -> li
     for queue, infos in sorted(workers.items()):
         hosts = sorted({info.hostname.rpartition("@")[2] for info in infos})
         slots = sum(info.concurrency for info in infos)
+        gpus = [f"{info.hostname.rpartition('@')[2]}:{gpu}" for info in infos for gpu in info.gpus or ()]
         findings.append(Finding("workers", "ok", f"queue {queue}: {len(infos)} worker(s), {slots} slot(s), "
-                                f"on {', '.join(hosts)}"))
+                                f"on {', '.join(hosts)}" + (f"; GPUs {', '.join(gpus)}" if gpus else "")))
     for queue, studies in sorted(study_queues.items()):
         if queue not in workers:
             findings.append(Finding("workers", "FAIL", f"queue {queue}: no worker consumes it, and running studies "

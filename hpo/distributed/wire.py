@@ -231,13 +231,15 @@ class ControlReply(Message):
 
 @dataclasses.dataclass
 class WorkerInfo(Message):
-    """What a worker announces: its queues and how many trials it runs at once."""
+    """What a worker announces: its queues, how many trials it runs at once, and its GPUs (one per
+    child process; None from a worker without GPUs, or of a version that did not announce them)."""
 
     TYPE: ClassVar[str] = "worker"
     hostname: str
     queues: list
     concurrency: int
     objectives: list
+    gpus: Union[list, None] = None
 
 
 _TYPES: dict[str, type[Message]] = {

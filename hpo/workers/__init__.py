@@ -51,7 +51,7 @@ def _on_worker_setup(sender: str, instance: Any, **_: Any) -> None:
     includes = tuple(app.conf.include or ())
     _runtime.allowed_modules = tuple(dict.fromkeys(settings.objective_modules + includes))
     info = wire.WorkerInfo(hostname=sender, queues=queues, concurrency=int(instance.concurrency),
-                           objectives=list(_runtime.allowed_modules))
+                           objectives=list(_runtime.allowed_modules), gpus=list(_gpus_for(queues)) or None)
     _announcer = Announcer(settings.broker_url, info)
     _announcer.start()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -183,6 +184,14 @@ def test_no_workers_warns_a_queue_in_use_without_workers_fails_and_so_does_no_co
         workers = only(findings, "workers")
         assert workers["status"] == "FAIL" and workers["found"].startswith("queue gpu: no worker consumes it")
         assert "waits" in workers["found"] and "celery -A hpo.workers worker -Q gpu" in workers["fix"]
+
+        stack.add_worker(2, queues=("gpu",), env={"HPO_GPUS": "0,1"})  # a GPU box: its devices are announced
+        deadline = time.monotonic() + 60
+        while (status := doctor(env=stack.env)[0]) != 0:
+            assert time.monotonic() < deadline, "the GPU worker's announcement"
+            time.sleep(0.5)
+        found = only(doctor(env=stack.env)[1], "workers")["found"]
+        assert "queue gpu: 1 worker(s), 2 slot(s)" in found and re.search(r"; GPUs \S+:0, \S+:1$", found), found
 
         stack.kill_coordinator(signal.SIGTERM)  # a clean stop gives the lease back
         status, findings = doctor(env=stack.env)
