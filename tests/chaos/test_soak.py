@@ -18,6 +18,7 @@ which never came while every trial of the study ran.
 from __future__ import annotations
 
 import importlib.util
+import os
 import pathlib
 import sys
 import time
@@ -50,6 +51,9 @@ def test_soak_short(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("HPO_TEST_FULL_SOAK") != "1",
+                    reason="the full soak takes 90 s; run it with HPO_TEST_FULL_SOAK=1, or benchmarks/soak/run.py "
+                    "(test_soak_short runs in CI)")
 def test_soak_64_trials_60_s(tmp_path: pathlib.Path) -> None:
     _soak(tmp_path, soak_run.Limits(), n_trials=64, duration_s=60.0, n_workers=4, window_s=10.0, flat_from_s=20.0)
 

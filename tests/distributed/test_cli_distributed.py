@@ -61,6 +61,8 @@ def test_ctrl_c_on_run_with_workers_stops_everything_at_once(tmp_path: pathlib.P
         [sys.executable, "-m", "hpo.cli", "run", "hpo_test_objectives:sleepy", "--n-trials", "100", "--workers", "2",
          "--no-progress", "--study-name", "ctrl-c", "--storage", storage],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # as from a terminal: a test run started in the background (`cmd &`) passes SIGINT on ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 90
