@@ -25,19 +25,22 @@ import curves
 #: file also runs with Optuna).
 PRUNE_REASON_KEY = "hpo:prune_reason"
 
-#: The pruners measured; ``median_running`` exists in hpo only.
+#: The pruners measured; those ending in ``_running`` (``compare_running=True``) exist in hpo only.
+#: ``successive_halving_min1`` fixes the first rung at step 1 (``"auto"`` waits for a COMPLETE trial).
 PRUNERS = (
     "nop",
     "median",
     "percentile25",
     "successive_halving",
+    "successive_halving_min1",
     "hyperband",
     "threshold",
     "patient",
     "wilcoxon",
     "median_running",
+    "percentile25_running",
 )
-HPO_ONLY = ("median_running",)
+HPO_ONLY = ("median_running", "percentile25_running")
 
 
 def make_pruner(lib: Any, name: str, task: curves.Task) -> Any:
@@ -51,6 +54,8 @@ def make_pruner(lib: Any, name: str, task: curves.Task) -> Any:
         return pruners.PercentilePruner(25.0)
     if name == "successive_halving":
         return pruners.SuccessiveHalvingPruner()
+    if name == "successive_halving_min1":
+        return pruners.SuccessiveHalvingPruner(min_resource=1)
     if name == "hyperband":
         return pruners.HyperbandPruner()
     if name == "threshold":
@@ -61,6 +66,8 @@ def make_pruner(lib: Any, name: str, task: curves.Task) -> Any:
         return pruners.WilcoxonPruner()
     if name == "median_running":
         return pruners.MedianPruner(compare_running=True)
+    if name == "percentile25_running":
+        return pruners.PercentilePruner(25.0, compare_running=True)
     raise ValueError(f"Unknown pruner {name!r}; known: {', '.join(PRUNERS)}.")
 
 
