@@ -111,6 +111,9 @@ def test_chaos_short(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("HPO_TEST_FULL_CHAOS") != "1",
+                    reason="the 300-trial chaos run takes 95 s; run it with HPO_TEST_FULL_CHAOS=1 (the issue asks for "
+                    "the short seeded version in CI: test_chaos_short)")
 def test_chaos_300(tmp_path: pathlib.Path) -> None:
     rng = random.Random(300)
     faults = list(FAULTS) + [rng.choice(("kill-child", "kill-worker", "term-worker")) for _ in range(5)]
