@@ -57,6 +57,10 @@ class InMemoryStorage(BaseStorage):
         self._study_name_to_id: dict[str, int] = {}
         self._max_study_id = -1
         self._max_trial_id = -1
+        # Trials whose object (and so its intermediate_values dict) no caller can hold: a report adds its
+        # step in place, O(1), instead of copying every step so far. Handing a trial out by reference
+        # (get_all_trials(deepcopy=False)) takes it off; the next report copies once and puts it back.
+        self._steps_private: set[int] = set()
         self._lock = threading.RLock()
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -88,6 +92,7 @@ class InMemoryStorage(BaseStorage):
             study = self._study(study_id)
             for trial in study.trials:
                 del self._trial_id_to_study_id_and_number[trial.trial_id]
+                self._steps_private.discard(trial.trial_id)
             del self._study_name_to_id[study.name]
             del self._studies[study_id]
 
@@ -187,6 +192,7 @@ class InMemoryStorage(BaseStorage):
                 trial.datetime_start = datetime.datetime.now()
             if state.is_finished():
                 trial.datetime_complete = datetime.datetime.now()
+                self._steps_private.discard(trial_id)
             self._replace(trial_id, trial)
             study.record(trial, previous)
             return True
@@ -194,9 +200,13 @@ class InMemoryStorage(BaseStorage):
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
         with self._lock:
             trial, _ = self._updatable_trial(trial_id)
+            if trial_id in self._steps_private:
+                trial.intermediate_values[step] = intermediate_value
+                return
             trial = copy.copy(trial)
             trial.intermediate_values = {**trial.intermediate_values, step: intermediate_value}
             self._replace(trial_id, trial)
+            self._steps_private.add(trial_id)
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         with self._lock:
@@ -234,6 +244,11 @@ class InMemoryStorage(BaseStorage):
     ) -> list[FrozenTrial]:
         with self._lock:
             study = self._study(study_id)
+            if not deepcopy:  # the caller holds these objects now: later reports must not change them
+                for state in (TrialState.RUNNING, TrialState.WAITING):
+                    if states is None or state in states:
+                        numbers = study.numbers_by_state[state]
+                        self._steps_private.difference_update(study.trials[n].trial_id for n in numbers)
             if states is None:
                 trials = list(study.trials)
             else:  # from the state index: asking for the few WAITING or RUNNING trials costs no scan
@@ -291,7 +306,8 @@ class InMemoryStorage(BaseStorage):
         return trial, self._studies[self._locate(trial_id)[0]]
 
     def _replace(self, trial_id: int, trial: FrozenTrial) -> None:
-        # Trials handed out with deepcopy=False are never mutated: updates swap in a new object.
+        # Trials handed out with deepcopy=False are never mutated: updates swap in a new object (a report
+        # adds its step in place only to a trial in _steps_private, which nobody outside holds).
         study_id, number = self._locate(trial_id)
         self._studies[study_id].trials[number] = trial
 

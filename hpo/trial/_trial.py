@@ -120,7 +120,7 @@ class Trial(BaseTrial):
             )
             return
         self.study.storage.set_trial_intermediate_value(self._trial_id, step, value)
-        self._frozen.intermediate_values = {**self._frozen.intermediate_values, step: value}
+        self._frozen.intermediate_values[step] = value  # this trial's own copy (as Optuna's cached trial)
 
     def should_prune(self) -> bool:
         """Ask the study's pruner whether to stop now, judging from the values reported so far."""
