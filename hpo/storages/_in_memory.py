@@ -247,8 +247,8 @@ class InMemoryStorage(BaseStorage):
             if not deepcopy:  # the caller holds these objects now: later reports must not change them
                 for state in (TrialState.RUNNING, TrialState.WAITING):
                     if states is None or state in states:
-                        numbers = study.numbers_by_state[state]
-                        self._steps_private.difference_update(study.trials[n].trial_id for n in numbers)
+                        held = study.numbers_by_state[state]
+                        self._steps_private.difference_update(study.trials[n].trial_id for n in held)
             if states is None:
                 trials = list(study.trials)
             else:  # from the state index: asking for the few WAITING or RUNNING trials costs no scan
