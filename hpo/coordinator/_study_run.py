@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hpo.artifacts import ArtifactMeta, artifact_attr
 from hpo.coordinator._job import Job, JobStatus, store_job
 from hpo.coordinator._lane import SerialLane
 from hpo.coordinator._mirror import MirroredStorage
@@ -285,6 +286,8 @@ class StudyRun:
             attempt.trial.suggest(name, json_to_distribution(entry["distribution"]))
         for key, value in message.user_attrs.items():
             attempt.trial.set_user_attr(key, value)
+        for record in message.artifacts or ():
+            attempt.trial.set_system_attr(*artifact_attr(ArtifactMeta(**record)))
 
     def redis_lost_data(self) -> None:
         """Study lane: Redis restarted empty. Its queued tasks are gone: publish the attempts not yet

@@ -27,7 +27,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypedDict, Union
 
 from hpo.exceptions import WireError
 
@@ -132,9 +132,20 @@ class Start(_FromAttempt):
     reply_to: Union[str, None] = None  # the delivery's reply list (see Suggest)
 
 
+class ArtifactRecord(TypedDict):
+    """An artifact the objective uploaded (``hpo.artifacts.ArtifactMeta``'s fields): the coordinator
+    stores it as the trial's system attr ``artifacts:<artifact_id>``, as Optuna's ``upload_artifact`` does."""
+
+    artifact_id: str
+    filename: str
+    mimetype: str
+    encoding: Union[str, None]
+
+
 @dataclasses.dataclass
 class _Update(_FromAttempt):
-    """Carries what the objective did locally since the last message (applied in order)."""
+    """Carries what the objective did locally since the last message (applied in order); each
+    subclass ends with ``artifacts``, the artifacts uploaded since (None: none)."""
 
     used_params: dict[str, Any]
     user_attrs: dict[str, Any]
@@ -149,6 +160,7 @@ class Suggest(_Update):
     #: The delivery's own reply list (``reply_key(reply_to)``): two deliveries of one attempt (a
     #: redelivery, a republished task) never pop each other's replies. None: ``reply_key(token)``.
     reply_to: Union[str, None] = None
+    artifacts: Union[list[ArtifactRecord], None] = None
 
 
 @dataclasses.dataclass
@@ -158,6 +170,7 @@ class Report(_Update):
     step: int
     value: float
     reply_to: Union[str, None] = None  # see Suggest
+    artifacts: Union[list[ArtifactRecord], None] = None
 
 
 @dataclasses.dataclass
@@ -173,6 +186,7 @@ class Finish(_Update):
     refused: bool = False
     lost: bool = False
     runner: Union[str, None] = None  # sent for a delivery: only the attempt that delivery started takes it
+    artifacts: Union[list[ArtifactRecord], None] = None
 
 
 @dataclasses.dataclass
@@ -308,7 +322,8 @@ def parse(raw: str | bytes | dict[str, Any], expected: type[Message] | tuple[typ
         value = data[name]
         if not check(value):
             described = _describe(hint)
-            if (isinstance(value, dict) and "dict" in described) or (isinstance(value, list) and "list" in described):
+            container = isinstance(value, (dict, list)) and type(value).__name__ in described
+            if container and not _is_json(value):
                 raise WireError(f"{cls.__name__}.{name} must hold JSON values nested at most {MAX_DEPTH} deep.")
             raise WireError(f"{cls.__name__}.{name} must be {_describe(hint)}, got {type(value).__name__}.")
         kwargs[name] = value
@@ -352,6 +367,13 @@ def _checker(hint: Any) -> Callable[[Any], bool]:
         return lambda value: type(value) is float or (isinstance(value, (int, float)) and not isinstance(value, bool))
     if hint is str:
         return lambda value: isinstance(value, str)
+    if typing.is_typeddict(hint):
+        fields = {name: _checker(h) for name, h in typing.get_type_hints(hint).items()}
+        return lambda value: (isinstance(value, dict) and value.keys() == fields.keys()
+                              and all(check(value[name]) for name, check in fields.items()))
+    if origin is list and typing.get_args(hint) and typing.get_args(hint)[0] is not Any:
+        item = _checker(typing.get_args(hint)[0])
+        return lambda value: isinstance(value, list) and all(item(v) for v in value)
     if hint is list or origin is list:
         return lambda value: isinstance(value, list) and _is_json(value)
     if hint is dict or origin is dict:
@@ -374,4 +396,8 @@ def _is_json(value: Any, depth: int = 0) -> bool:
 def _describe(hint: Any) -> str:
     if typing.get_origin(hint) in (Union, types.UnionType):
         return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if typing.is_typeddict(hint):
+        return f"an object with exactly the fields {sorted(typing.get_type_hints(hint))}"
+    if typing.get_origin(hint) is list and typing.get_args(hint):
+        return f"list of {_describe(typing.get_args(hint)[0])}"
     return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))

@@ -7,6 +7,7 @@ import json
 import warnings
 from typing import Any
 
+from hpo.artifacts import ArtifactMeta
 from hpo.distributed import wire
 from hpo.distributions import (
     BaseDistribution,
@@ -26,7 +27,9 @@ class RemoteTrial(BaseTrial):
     come with the task and cost nothing; any other ``suggest_*`` is one round trip;
     ``report`` is one round trip that returns the pruner's decision, which ``should_prune``
     then answers locally. Params taken from the task and user attrs ride along with the next
-    message, so they cost no round trip of their own.
+    message, so they cost no round trip of their own; so do the metas of uploaded artifacts
+    (``hpo.artifacts.upload_artifact(..., study_or_trial=trial)``), which the coordinator stores as the
+    trial's system attrs.
     """
 
     def __init__(self, task: wire.TrialTask, channel: AttemptChannel) -> None:
@@ -41,6 +44,8 @@ class RemoteTrial(BaseTrial):
         self._intermediate_steps: set[int] = set()
         self._unsent_params: dict[str, Any] = {}
         self._unsent_attrs: dict[str, Any] = {}
+        self._artifacts: list[ArtifactMeta] = []
+        self._unsent_artifacts: list[wire.ArtifactRecord] = []
         self._prune = False
         self._datetime_start = datetime.datetime.now()
 
@@ -107,6 +112,18 @@ class RemoteTrial(BaseTrial):
         self._user_attrs[key] = value
         self._unsent_attrs[key] = value
 
+    def record_artifact(self, meta: ArtifactMeta) -> None:
+        """Keep the meta of an artifact uploaded to this trial; it travels with the next message."""
+        self._artifacts.append(meta)
+        self._unsent_artifacts.append(wire.ArtifactRecord(
+            artifact_id=meta.artifact_id, filename=meta.filename, mimetype=meta.mimetype, encoding=meta.encoding
+        ))
+
+    @property
+    def artifact_metas(self) -> list[ArtifactMeta]:
+        """The metas of the artifacts this attempt uploaded."""
+        return list(self._artifacts)
+
     @property
     def number(self) -> int:
         return self._task.number
@@ -141,7 +158,9 @@ class RemoteTrial(BaseTrial):
         return {"study_id": task.study_id, "trial_id": task.trial_id, "attempt": task.attempt, "token": task.token}
 
     def take_unsent(self) -> dict[str, Any]:
-        """The params taken from the task and user attrs not yet sent, as message fields; now counted sent."""
-        unsent = {"used_params": self._unsent_params, "user_attrs": self._unsent_attrs}
-        self._unsent_params, self._unsent_attrs = {}, {}
+        """The params taken from the task, user attrs and artifact metas not yet sent, as message
+        fields; now counted sent."""
+        unsent = {"used_params": self._unsent_params, "user_attrs": self._unsent_attrs,
+                  "artifacts": self._unsent_artifacts or None}
+        self._unsent_params, self._unsent_attrs, self._unsent_artifacts = {}, {}, []
         return unsent
