@@ -1,4 +1,8 @@
-"""``plot_contour``: the target over each pair of parameters, interpolated between the trials."""
+"""``plot_contour``: the target over each pair of parameters, interpolated between the trials.
+
+:func:`contour_info` computes what both backends draw (the grids and each pair's best target per
+cell); :func:`plot_contour` draws it with plotly, :mod:`hpo.visualization.matplotlib` with matplotlib.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import numpy as np
 
 from hpo.records import StudyDirection, TrialState
 from hpo.study import Study
+from hpo.visualization._pairs import ParamAxis, fill_matrix, pair_names, param_axis, style_pair
 from hpo.visualization._utils import (
     DEFAULT_TARGET_NAME,
     INFEASIBLE_COLOR,
-    ParamAxis,
     TargetType,
     blues,
     check_plot_args,
@@ -20,9 +24,7 @@ from hpo.visualization._utils import (
     feasible_mask,
     first_distributions,
     logger,
-    param_axis,
     reverse_scale,
-    style_axes,
     target_values,
 )
 
@@ -35,12 +37,59 @@ if TYPE_CHECKING:
 MAX_GRID_CELLS = 100
 
 
-class _Grid(NamedTuple):
+class Grid(NamedTuple):
     """A contour axis: the grid coordinates and each trial's cell on it."""
 
     axis: ParamAxis
     coordinates: list[Any]
     cells: np.ndarray  # per trial; -1 where it lacks the parameter
+
+
+class Pair(NamedTuple):
+    """One contour: the best target per grid cell (``z[y_cell, x_cell]``, NaN where no trial fell)."""
+
+    x: Grid
+    y: Grid
+    z: np.ndarray
+    both: np.ndarray  # the trials that have both parameters
+
+
+class ContourInfo(NamedTuple):
+    """What a contour figure shows, whatever draws it."""
+
+    names: list[str]  # sorted; no figure below two
+    grids: dict[str, Grid]
+    pairs: dict[tuple[str, str], Pair | None]  # by (x, y) name; None where no contour can be drawn
+    values: np.ndarray  # each trial's target
+    feasible: np.ndarray
+    reverse: bool  # the color scale runs dark for low values
+    target_name: str
+
+
+def contour_info(
+    study: Study, params: list[str] | None, target: TargetType | None, target_name: str
+) -> ContourInfo:
+    """Read the COMPLETE trials once and compute every pair's grid (warning about pairs that cannot be drawn)."""
+    check_plot_args([study], target, target_name)
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials, values = drop_nonfinite(trials, target_values(trials, target))
+    distributions = first_distributions(trials)
+    if trials and params is not None and len(params) <= 1:
+        logger.warning("The length of params must be greater than 1.")
+    names = pair_names(trials, distributions, params, sort=True)
+    feasible = feasible_mask(trials)
+    reverse = reverse_scale(study, target)
+    if len(names) <= 1:
+        return ContourInfo(names, {}, {}, values, feasible, reverse, target_name)
+    grids = {name: _grid(param_axis(trials, name, distributions[name])) for name in names}
+    best = None if target is not None else study.directions[0]
+    if len(names) == 2:
+        pairs = {(names[0], names[1]): _pair(grids[names[0]], grids[names[1]], values, best)}
+    else:  # in the order the matrix is drawn: column by column
+        pairs = {
+            (x, y): _pair(grids[x], grids[y], values, best) for x in names for y in names if x != y
+        }
+    return ContourInfo(names, grids, pairs, values, feasible, reverse, target_name)
 
 
 def plot_contour(
@@ -66,76 +115,45 @@ def plot_contour(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    check_plot_args([study], target, target_name)
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    trials, values = drop_nonfinite(trials, target_values(trials, target))
-    distributions = first_distributions(trials)
-    if not trials:
-        logger.warning("Your study does not have any completed trials.")
-        names: list[str] = []
-    elif params is None:
-        names = sorted(distributions)
-    else:
-        if len(params) <= 1:
-            logger.warning("The length of params must be greater than 1.")
-        for name in params:
-            if name not in distributions:
-                raise ValueError(f"Parameter {name} does not exist in your study.")
-        names = sorted(set(params))
-
+    info = contour_info(study, params, target, target_name)
+    names = info.names
     layout = go.Layout(title="Contour Plot")
     if len(names) <= 1:
         return go.Figure(data=[], layout=layout)
-    grids = {name: _grid(param_axis(trials, name, distributions[name])) for name in names}
-    feasible = feasible_mask(trials)
-    best = None if target is not None else study.directions[0]
-    reverse = reverse_scale(study, target)
+    axes = {name: grid.axis for name, grid in info.grids.items()}
 
     if len(names) == 2:
-        x, y = grids[names[0]], grids[names[1]]
-        figure = go.Figure(data=_pair_traces(x, y, values, feasible, best, reverse, target_name), layout=layout)
-        figure.update_xaxes(title_text=x.axis.name)
-        figure.update_yaxes(title_text=y.axis.name)
-        style_axes(figure.layout, x.axis, y.axis)
+        pair = info.pairs[(names[0], names[1])]
+        figure = go.Figure(data=_pair_traces(pair, info), layout=layout)
+        style_pair(figure, axes[names[0]], axes[names[1]])
         return figure
 
     figure = make_subplots(rows=len(names), cols=len(names), shared_xaxes=True, shared_yaxes=True)
     figure.update_layout(layout)
-    traces, rows, cols = [], [], []
-    showscale = True  # one color bar for the whole matrix
-    for col, x_name in enumerate(names, start=1):
-        for row, y_name in enumerate(names, start=1):
-            x, y = grids[x_name], grids[y_name]
-            if x_name == y_name:
-                cell = [{"type": "scatter"}]
-            else:
-                contour, points, _ = _pair_traces(x, y, values, feasible, best, reverse, target_name)
-                contour["showscale"] = showscale
-                showscale = False
-                cell = [contour, points]
-            traces.extend(cell)
-            rows.extend([row] * len(cell))
-            cols.extend([col] * len(cell))
-            axes = figure.get_subplot(row, col)
-            style_axes(axes, x.axis, y.axis)
-            if col == 1:
-                axes.yaxis.update(title_text=y_name)
-            if row == len(names):
-                axes.xaxis.update(title_text=x_name)
-    figure.add_traces(traces, rows=rows, cols=cols)
+    showscale = [True]  # one color bar for the whole matrix
+
+    def cell(x_name: str, y_name: str) -> list[Any]:
+        if x_name == y_name:
+            return [{"type": "scatter"}]
+        contour, points, _ = _pair_traces(info.pairs[(x_name, y_name)], info)
+        contour["showscale"] = showscale[0]
+        showscale[0] = False
+        return [contour, points]
+
+    fill_matrix(figure, names, axes, cell)
     return figure
 
 
-def _grid(axis: ParamAxis) -> _Grid:
+def _grid(axis: ParamAxis) -> Grid:
     cells = np.full(len(axis.values), -1)
     shown = axis.values[axis.present]
     if axis.is_cat:
         coordinates, codes = np.unique(shown.astype(str), return_inverse=True)
         cells[axis.present] = codes.reshape(-1)
-        return _Grid(axis, coordinates.tolist(), cells)
+        return Grid(axis, coordinates.tolist(), cells)
     distinct, codes = np.unique(shown, return_inverse=True)
     if len(distinct) < 2:
-        return _Grid(axis, distinct.tolist(), cells)
+        return Grid(axis, distinct.tolist(), cells)
     if len(distinct) <= MAX_GRID_CELLS:
         cells[axis.present] = codes.reshape(-1) + 1
         centers = distinct
@@ -147,23 +165,16 @@ def _grid(axis: ParamAxis) -> _Grid:
         cells[axis.present] = np.minimum(cell, MAX_GRID_CELLS - 1) + 1
         middles = (edges[:-1] + edges[1:]) / 2
         centers = np.power(10.0, middles) if axis.is_log else middles
-    return _Grid(axis, [axis.range[0], *centers.tolist(), axis.range[1]], cells)
+    return Grid(axis, [axis.range[0], *centers.tolist(), axis.range[1]], cells)
 
 
-def _pair_traces(
-    x: _Grid,
-    y: _Grid,
-    values: np.ndarray,
-    feasible: np.ndarray,
-    best: StudyDirection | None,
-    reverse: bool,
-    target_name: str,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The contour of one pair and its feasible and infeasible trial points (as trace dicts)."""
+def _pair(x: Grid, y: Grid, values: np.ndarray, best: StudyDirection | None) -> Pair | None:
+    """The best target per cell of one pair (the last trial's when ``best`` is None); None, with a
+    warning, when an axis has fewer than two values or no trial has both parameters."""
     for grid in (x, y):
         if len(grid.coordinates) < 2:
             logger.warning(f"Param {grid.axis.name} unique value length is less than 2.")
-            return {"type": "contour"}, {"type": "scatter"}, {"type": "scatter"}
+            return None
     both = (x.cells >= 0) & (y.cells >= 0)
     if not both.any():
         warnings.warn(
@@ -172,7 +183,7 @@ def _pair_traces(
             UserWarning,
             stacklevel=4,
         )
-        return {"type": "contour"}, {"type": "scatter"}, {"type": "scatter"}
+        return None
     at = np.flatnonzero(both)
     flat = y.cells[at] * len(x.coordinates) + x.cells[at]
     cell_values = values[at]
@@ -184,27 +195,34 @@ def _pair_traces(
     cells, first = np.unique(flat, return_index=True)
     z = np.full(len(y.coordinates) * len(x.coordinates), np.nan)
     z[cells] = cell_values[first]
+    return Pair(x, y, z.reshape(len(y.coordinates), len(x.coordinates)), both)
+
+
+def _pair_traces(pair: Pair | None, info: ContourInfo) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The contour of one pair and its feasible and infeasible trial points (as trace dicts)."""
+    if pair is None:
+        return {"type": "contour"}, {"type": "scatter"}, {"type": "scatter"}
     contour = {
         "type": "contour",
-        "x": x.coordinates,
-        "y": y.coordinates,
-        "z": z.reshape(len(y.coordinates), len(x.coordinates)),
-        "colorbar": {"title": target_name},
+        "x": pair.x.coordinates,
+        "y": pair.y.coordinates,
+        "z": pair.z,
+        "colorbar": {"title": info.target_name},
         "colorscale": blues(),
         "connectgaps": True,
         "contours_coloring": "heatmap",
         "hoverinfo": "none",
         "line_smoothing": 1.3,
-        "reversescale": reverse,
+        "reversescale": info.reverse,
     }
     points = []
     for is_feasible in (True, False):
-        pick = both & (feasible == is_feasible)
+        pick = pair.both & (info.feasible == is_feasible)
         points.append(
             {
                 "type": "scatter",
-                "x": x.axis.values[pick],
-                "y": y.axis.values[pick],
+                "x": pair.x.axis.values[pick],
+                "y": pair.y.axis.values[pick],
                 "marker": {
                     "line": {"width": 2.0, "color": "Gray"},
                     "color": "black" if is_feasible else INFEASIBLE_COLOR,

@@ -16,16 +16,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def plot_hypervolume_history(study: Study, reference_point: Sequence[float]) -> go.Figure:
-    """Plot the hypervolume dominated by the feasible COMPLETE trials up to each one.
-
-    Args:
-        study: A study with 2 or more objectives.
-        reference_point: The corner of the measured box, one value per objective (in the
-            objectives' own directions); trials beyond it add nothing.
-    """
-    import plotly.graph_objects as go
-
+def hypervolume_history_info(study: Study, reference_point: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The COMPLETE trials' numbers and the hypervolume after each (checking the arguments first)."""
     if len(study.directions) < 2:
         raise ValueError(
             "Study must be multi-objective. For single-objective optimization, "
@@ -43,6 +35,19 @@ def plot_hypervolume_history(study: Study, reference_point: Sequence[float]) -> 
     history = hypervolume_history(loss, feasible, reference)
     if not (feasible & np.all(loss <= reference, axis=1)).any():  # no trial was ever counted
         logger.warning("Your study does not have any feasible trials.")
+    return np.fromiter((t.number for t in trials), dtype=int, count=len(trials)), history
+
+
+def plot_hypervolume_history(study: Study, reference_point: Sequence[float]) -> go.Figure:
+    """Plot the hypervolume dominated by the feasible COMPLETE trials up to each one.
+
+    Args:
+        study: A study with 2 or more objectives.
+        reference_point: The corner of the measured box, one value per objective (in the
+            objectives' own directions); trials beyond it add nothing.
+    """
+    import plotly.graph_objects as go
+
+    numbers, history = hypervolume_history_info(study, reference_point)
     layout = go.Layout(title="Hypervolume History Plot", xaxis={"title": "Trial"}, yaxis={"title": "Hypervolume"})
-    numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
     return go.Figure(data=go.Scatter(x=numbers, y=history, mode="lines+markers"), layout=layout)

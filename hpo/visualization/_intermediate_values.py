@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -19,6 +19,29 @@ if TYPE_CHECKING:
 MARKERS_PER_CURVE = 10
 
 
+class IntermediateInfo(NamedTuple):
+    """The trials that reported intermediate values, and their points sorted by trial then step."""
+
+    curves: list[FrozenTrial]
+    feasible: np.ndarray  # per curve
+    steps: np.ndarray
+    values: np.ndarray
+    owners: np.ndarray  # per point, the index of its curve
+
+
+def intermediate_info(study: Study) -> IntermediateInfo:
+    """Read the COMPLETE, PRUNED and RUNNING trials once and collect their intermediate values."""
+    trials = study.get_trials(
+        deepcopy=False, states=(TrialState.PRUNED, TrialState.COMPLETE, TrialState.RUNNING)
+    )
+    curves = [t for t in trials if t.intermediate_values]
+    if not trials:
+        logger.warning("Study instance does not contain trials.")
+    elif not curves:
+        logger.warning("You need to set up the pruning feature to utilize `plot_intermediate_values()`")
+    return IntermediateInfo(curves, feasible_mask(curves), *_points(curves))
+
+
 def plot_intermediate_values(study: Study) -> go.Figure:
     """Plot the intermediate values of every COMPLETE, PRUNED and RUNNING trial that reported some.
 
@@ -29,14 +52,8 @@ def plot_intermediate_values(study: Study) -> go.Figure:
     import plotly.colors
     import plotly.graph_objects as go
 
-    trials = study.get_trials(
-        deepcopy=False, states=(TrialState.PRUNED, TrialState.COMPLETE, TrialState.RUNNING)
-    )
-    curves = [t for t in trials if t.intermediate_values]
-    if not trials:
-        logger.warning("Study instance does not contain trials.")
-    elif not curves:
-        logger.warning("You need to set up the pruning feature to utilize `plot_intermediate_values()`")
+    info = intermediate_info(study)
+    curves = info.curves
     layout = go.Layout(
         title="Intermediate Values Plot",
         xaxis={"title": "Step"},
@@ -48,8 +65,8 @@ def plot_intermediate_values(study: Study) -> go.Figure:
 
     palette = plotly.colors.qualitative.Plotly
     # Curve i takes color i of the cycle (the trace index Optuna's one-trace-per-trial gives it).
-    groups = np.where(feasible_mask(curves), np.arange(len(curves)) % len(palette), len(palette))
-    steps, values, owners = _points(curves)
+    groups = np.where(info.feasible, np.arange(len(curves)) % len(palette), len(palette))
+    steps, values, owners = info.steps, info.values, info.owners
     names = np.array([f"Trial{t.number}" for t in curves], dtype=object)
     traces = []
     for group in np.unique(groups).tolist():

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-class _History(NamedTuple):
+class History(NamedTuple):
+    """One line of the history plot: a study's trials (or, with error bars, the mean over the studies)."""
+
     numbers: np.ndarray  # the trial numbers on the x axis
     values: np.ndarray  # NaN for trials that did not complete
     feasible: np.ndarray  # COMPLETE and within its constraints
@@ -55,17 +57,7 @@ def plot_optimization_history(
     """
     import plotly.graph_objects as go
 
-    studies = as_studies(study)
-    check_plot_args(studies, target, target_name)
-    histories = [_history(s, target, target_name, len(studies) > 1) for s in studies]
-    if not histories:
-        logger.warning("There are no studies.")
-    if not any(h.feasible.any() or h.infeasible.any() for h in histories):
-        logger.warning("There are no complete trials.")
-        histories = []
-    elif error_bar:
-        histories = _aggregate(histories, target_name)
-
+    histories = history_infos(as_studies(study), target, target_name, error_bar)
     traces = []
     for h in histories:
         error_y = None if h.stds is None else {"type": "data", "array": h.stds, "visible": True}
@@ -109,7 +101,24 @@ def plot_optimization_history(
     return go.Figure(data=traces, layout=layout)
 
 
-def _history(study: Study, target: TargetType | None, target_name: str, several: bool) -> _History:
+def history_infos(
+    studies: Sequence[Study], target: TargetType | None, target_name: str, error_bar: bool
+) -> list[History]:
+    """Read each study's trials once: one history per study, one aggregate with ``error_bar``, none
+    (with a warning) when no trial completed."""
+    check_plot_args(studies, target, target_name)
+    histories = [_history(s, target, target_name, len(studies) > 1) for s in studies]
+    if not histories:
+        logger.warning("There are no studies.")
+    if not any(h.feasible.any() or h.infeasible.any() for h in histories):
+        logger.warning("There are no complete trials.")
+        return []
+    if error_bar:
+        return _aggregate(histories, target_name)
+    return histories
+
+
+def _history(study: Study, target: TargetType | None, target_name: str, several: bool) -> History:
     trials = study.get_trials(deepcopy=False)
     numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
     complete_at = np.flatnonzero([t.state == TrialState.COMPLETE for t in trials])
@@ -127,12 +136,12 @@ def _history(study: Study, target: TargetType | None, target_name: str, several:
         else:
             best = np.maximum.accumulate(np.where(feasible, values, -np.inf))
     suffix = f" of {study.study_name}" if several else ""
-    return _History(
+    return History(
         numbers, values, feasible, infeasible, best, None, None, target_name + suffix, "Best Value" + suffix
     )
 
 
-def _aggregate(histories: list[_History], target_name: str) -> list[_History]:
+def _aggregate(histories: list[History], target_name: str) -> list[History]:
     """One history of the means and standard deviations per trial number, over the studies."""
     if not any(h.feasible.any() for h in histories):
         logger.warning("There are no feasible trials.")
@@ -160,7 +169,7 @@ def _aggregate(histories: list[_History], target_name: str) -> list[_History]:
     everywhere = np.ones(int(shown.sum()), dtype=bool)
     has_best = histories[0].best is not None
     return [
-        _History(
+        History(
             np.flatnonzero(shown),
             means,
             everywhere,

@@ -38,7 +38,9 @@ _MISSING_LABEL = "None"
 COLOR_LEVELS = 64
 
 
-class _Dimension(NamedTuple):
+class Dimension(NamedTuple):
+    """One vertical axis: an objective or a parameter."""
+
     label: str
     values: np.ndarray  # per trial, on the axis' scale (log10 for log params, a code for categories)
     range: tuple[float, float]
@@ -46,6 +48,89 @@ class _Dimension(NamedTuple):
     tickvals: list[float]
     ticktext: list[str]
     texts: np.ndarray  # per trial, the value as the hover shows it
+    is_cat: bool = False
+    has_missing: bool = False  # some trial lacks the parameter (it meets the axis at the ``None`` tick)
+    numeric_cat: bool = False  # categorical with numbers for choices (Optuna orders the trials by these)
+
+
+class ParallelInfo(NamedTuple):
+    """What a parallel coordinate figure shows, whatever draws it."""
+
+    dims: list[Dimension]  # the objective(s), then the parameters (none without trials)
+    n_objectives: int
+    colors: np.ndarray  # per trial: its target, or its Pareto rank (``multi``)
+    color_range: tuple[float, float]
+    reverse: bool
+    colorbar_title: str
+    multi: bool  # colored by Pareto rank, one axis per objective
+    feasible: np.ndarray | None  # per trial, when some trial has constraints (a trial without any is not)
+    draw_order: np.ndarray  # the trials in the order Optuna's matplotlib figure draws them
+
+
+def parallel_info(
+    study: Study, params: list[str] | None, target: TargetType | None, target_name: str
+) -> ParallelInfo:
+    """Read the COMPLETE trials once and build every axis."""
+    multi = target is None and len(study.directions) > 1
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    objective_dims: list[Dimension]
+    if multi:
+        values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(study.directions))
+        keep = np.all(np.isfinite(values), axis=1)
+        trials = [t for t, k in zip(trials, keep.tolist()) if k]
+        values = values[keep]
+        labels = study.metric_names or [f"Objective {i}" for i in range(values.shape[1])]
+        objective_dims = [_numerical(label, values[:, i]) for i, label in enumerate(labels)]
+        colors = nondomination_ranks(losses(values, study.directions)).astype(float)
+        colorbar_title, reverse = "Pareto Rank", True
+    else:
+        check_plot_args([study], target, target_name)
+        trials, objective = drop_nonfinite(trials, target_values(trials, target))
+        objective_dims = [_numerical(target_name, objective)]
+        colors = objective
+        colorbar_title, reverse = target_name, reverse_scale(study, target)
+    distributions = first_distributions(trials)
+    names = select_params(distributions, params)
+    if not trials:
+        logger.warning("Your study does not have any completed trials.")
+        return ParallelInfo(
+            objective_dims, len(objective_dims), colors, (0.0, 0.0), reverse, colorbar_title, multi, None, np.arange(0)
+        )
+    param_dims = [_param_dimension(trials, name, distributions[name]) for name in names]
+    if multi:
+        color_range = (-0.5, float(colors.max()) + 0.5)
+    else:
+        color_range = (float(colors.min()), float(colors.max()))
+        if color_range[0] == color_range[1]:
+            color_range = (color_range[0] - 0.5, color_range[1] + 0.5)
+    has_constraints = [len(constraints(t)) > 0 for t in trials]
+    feasible = None
+    if any(has_constraints):
+        feasible = np.array([h and all(c <= 0.0 for c in constraints(t)) for t, h in zip(trials, has_constraints)])
+    return ParallelInfo(
+        objective_dims + param_dims,
+        len(objective_dims),
+        colors,
+        color_range,
+        reverse,
+        colorbar_title,
+        multi,
+        feasible,
+        _draw_order(param_dims, colors, multi),
+    )
+
+
+def _draw_order(param_dims: list[Dimension], colors: np.ndarray, multi: bool) -> np.ndarray:
+    """Optuna's: trials sorted by the numeric categorical parameters (if any), then, for a
+    multi-objective study, by Pareto rank, the front drawn last."""
+    keys = [d.values for d in param_dims if d.numeric_cat]
+    if not keys:
+        return np.argsort(colors)[::-1] if multi else np.arange(len(colors))
+    order = np.lexsort(keys[::-1])
+    if multi:
+        ranks = colors[order].tolist()
+        order = order[sorted(range(len(ranks)), key=ranks.__getitem__, reverse=True)]
+    return order
 
 
 def plot_parallel_coordinate(
@@ -70,46 +155,14 @@ def plot_parallel_coordinate(
     """
     import plotly.graph_objects as go
 
-    multi = target is None and len(study.directions) > 1
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    objective_dims: list[_Dimension]
-    if multi:
-        values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(study.directions))
-        keep = np.all(np.isfinite(values), axis=1)
-        trials = [t for t, k in zip(trials, keep.tolist()) if k]
-        values = values[keep]
-        objective_dims = [_numerical(f"Objective {i}", values[:, i]) for i in range(values.shape[1])]
-        colors = nondomination_ranks(losses(values, study.directions)).astype(float)
-        colorbar_title, reverse = "Pareto Rank", True
-    else:
-        check_plot_args([study], target, target_name)
-        trials, objective = drop_nonfinite(trials, target_values(trials, target))
-        objective_dims = [_numerical(target_name, objective)]
-        colors = objective
-        colorbar_title, reverse = target_name, reverse_scale(study, target)
-    distributions = first_distributions(trials)
-    names = select_params(distributions, params)
-
+    info = parallel_info(study, params, target, target_name)
     layout = go.Layout(
         title={"text": "Parallel Coordinate Plot", "y": 1, "yanchor": "bottom", "yref": "paper"}
     )
-    if not trials:
-        logger.warning("Your study does not have any completed trials.")
-    if not trials or not names:
+    dims, colors, feasible, multi = info.dims, info.colors, info.feasible, info.multi
+    if len(dims) == info.n_objectives:  # no trials, or no parameters
         return go.Figure(data=[], layout=layout)
-
-    dims = objective_dims + [_param_dimension(trials, name, distributions[name]) for name in names]
-    if multi:
-        color_min, color_max = -0.5, float(colors.max()) + 0.5
-    else:
-        color_min, color_max = float(colors.min()), float(colors.max())
-        if color_min == color_max:
-            color_min, color_max = color_min - 0.5, color_max + 0.5
-    has_constraints = [len(constraints(t)) > 0 for t in trials]
-    feasible = None
-    if any(has_constraints):
-        feasible = np.array([h and all(c <= 0.0 for c in constraints(t)) for t, h in zip(trials, has_constraints)])
-
+    (color_min, color_max), colorbar_title, reverse = info.color_range, info.colorbar_title, info.reverse
     traces = _line_traces(dims, colors, color_min, color_max, reverse, feasible)
     if feasible is not None:
         traces.extend(
@@ -177,7 +230,7 @@ def plot_parallel_coordinate(
 
 
 def _line_traces(
-    dims: list[_Dimension],
+    dims: list[Dimension],
     colors: np.ndarray,
     color_min: float,
     color_max: float,
@@ -227,12 +280,12 @@ def _line_traces(
     return traces
 
 
-def _numerical(label: str, values: np.ndarray) -> _Dimension:
+def _numerical(label: str, values: np.ndarray) -> Dimension:
     value_range = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
-    return _Dimension(label, values, value_range, False, [], [], format_3g(values))
+    return Dimension(label, values, value_range, False, [], [], format_3g(values))
 
 
-def _param_dimension(trials: list[FrozenTrial], name: str, distribution: BaseDistribution) -> _Dimension:
+def _param_dimension(trials: list[FrozenTrial], name: str, distribution: BaseDistribution) -> Dimension:
     label = name if len(name) < 20 else f"{name[:17]}..."
     present = np.array([name in t.params for t in trials])
     has_missing = not present.all()
@@ -252,7 +305,7 @@ def _param_dimension(trials: list[FrozenTrial], name: str, distribution: BaseDis
             tickvals.insert(0, float(values[~present][0]))
             ticktext.insert(0, _MISSING_LABEL)
         bottom = float(values.min())
-        return _Dimension(label, values, (bottom, high), True, tickvals, ticktext, texts)
+        return Dimension(label, values, (bottom, high), True, tickvals, ticktext, texts, has_missing=has_missing)
     if categorical:
         if is_numerical(distribution):
             vocab = {v: i for i, v in enumerate(dict.fromkeys(sorted(shown)))}
@@ -266,7 +319,9 @@ def _param_dimension(trials: list[FrozenTrial], name: str, distribution: BaseDis
         codes[present] = [vocab[v] + offset for v in shown]
         texts = np.array(words, dtype=object)[codes.astype(int)]
         tickvals = list(range(len(vocab) + offset))
-        return _Dimension(label, codes, (float(codes.min()), float(codes.max())), False, tickvals, words, texts)
+        value_range = (float(codes.min()), float(codes.max()))
+        numeric = is_numerical(distribution)
+        return Dimension(label, codes, value_range, False, tickvals, words, texts, True, has_missing, numeric)
     numbers = np.array(shown, dtype=float)
     low, high = float(numbers.min()), float(numbers.max())
     values, texts = _with_missing(present, numbers, format_3g(numbers), low, high)
@@ -276,7 +331,9 @@ def _param_dimension(trials: list[FrozenTrial], name: str, distribution: BaseDis
         ticks = [low] if low == high else np.linspace(low, high, num=5).tolist()
         tickvals = [float(values[~present][0]), *ticks]
         ticktext = [_MISSING_LABEL] + [f"{v:.3g}" for v in ticks]
-    return _Dimension(label, values, (float(values.min()), high), False, tickvals, ticktext, texts)
+    return Dimension(
+        label, values, (float(values.min()), high), False, tickvals, ticktext, texts, has_missing=has_missing
+    )
 
 
 def _with_missing(
@@ -298,7 +355,7 @@ def _normalize(values: np.ndarray, value_range: tuple[float, float]) -> np.ndarr
     return (values - low) / (high - low)
 
 
-def _axis_annotations(dims: list[_Dimension]) -> list[dict[str, Any]]:
+def _axis_annotations(dims: list[Dimension]) -> list[dict[str, Any]]:
     """The tick labels of every axis, drawn as annotations left of it."""
     annotations = []
     for axis, dim in enumerate(dims):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hpo.records import TrialState
 from hpo.study import Study
@@ -23,6 +23,45 @@ if TYPE_CHECKING:
     from hpo.importance import BaseImportanceEvaluator
 
 
+class ImportancesInfo(NamedTuple):
+    """One series of bars: the importances for one target, least important first."""
+
+    target_name: str
+    names: list[str]
+    values: list[float]
+    labels: list[str]  # each value as the bar's text shows it
+    kinds: list[str]  # each parameter's distribution class name
+
+
+def importances_infos(
+    study: Study,
+    evaluator: BaseImportanceEvaluator | None,
+    params: list[str] | None,
+    target: TargetType | None,
+    target_name: str,
+) -> list[ImportancesInfo]:
+    """One series per target (per objective for a multi-objective study without ``target``), named
+    after the study's metric names when it has them; a series is empty when no trial has a finite target."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    distributions = first_distributions(trials)
+    metric_names = study.metric_names
+    if target is not None or len(study.directions) == 1:
+        name = metric_names[0] if metric_names is not None and target is None else target_name
+        series = [(target, name)]
+    else:
+        names = metric_names or [f"{target_name} {i}" for i in range(len(study.directions))]
+        series = [(_objective(i), name) for i, name in enumerate(names)]
+    infos = []
+    for series_target, series_name in series:
+        importances = _importances(study, trials, evaluator, params, series_target, series_name)
+        names = list(reversed(importances))
+        values = [importances[name] for name in names]
+        labels = [f"{v:.2f}" if v >= 0.01 else "<0.01" for v in values]
+        kinds = [type(distributions[name]).__name__ for name in names]
+        infos.append(ImportancesInfo(series_name, names, values, labels, kinds))
+    return infos
+
+
 def plot_param_importances(
     study: Study,
     evaluator: BaseImportanceEvaluator | None = None,
@@ -38,35 +77,26 @@ def plot_param_importances(
         evaluator: An importance evaluator of :mod:`hpo.importance` (its default when None).
         params: The parameters to assess (all by default).
         target: The value whose importances are shown; without it a multi-objective study gets one
-            bar series per objective, named ``"<target_name> <index>"``.
-        target_name: The name of the series in the legend.
+            bar series per objective, named ``"<target_name> <index>"`` (or by the study's metric names).
+        target_name: The name of the series in the legend (the metric name when the study has one).
     """
     import plotly.graph_objects as go
 
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if target is not None or len(study.directions) == 1:
-        series = [(target, target_name)]
-    else:
-        series = [(_objective(i), f"{target_name} {i}") for i in range(len(study.directions))]
-    distributions = first_distributions(trials)
     bars = []
-    for series_target, series_name in series:
-        importances = _importances(study, trials, evaluator, params, series_target, series_name)
-        if not importances:
+    for info in importances_infos(study, evaluator, params, target, target_name):
+        if not info.names:
             continue
-        names = list(reversed(importances))
-        values = [importances[name] for name in names]
         bars.append(
             go.Bar(
-                x=values,
-                y=names,
-                name=series_name,
-                text=[f"{v:.2f}" if v >= 0.01 else "<0.01" for v in values],
+                x=info.values,
+                y=info.names,
+                name=info.target_name,
+                text=info.labels,
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate=[
-                    f"{name} ({type(distributions[name]).__name__}): {value}<extra></extra>"
-                    for name, value in zip(names, values)
+                    f"{name} ({kind}): {value}<extra></extra>"
+                    for name, kind, value in zip(info.names, info.kinds, info.values)
                 ],
                 orientation="h",
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -18,35 +18,39 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def plot_pareto_front(
+class Group(NamedTuple):
+    """Trials drawn alike, with the values plotted for each (``n_targets`` columns)."""
+
+    trials: list[FrozenTrial]
+    values: np.ndarray
+
+
+class ParetoFrontInfo(NamedTuple):
+    """What a Pareto-front figure shows, whatever draws it."""
+
+    n_targets: int  # 2 or 3
+    target_names: list[str]
+    best: Group  # the Pareto front of the feasible trials
+    others: Group  # the other feasible trials (none unless dominated trials are included)
+    infeasible: Group
+    has_constraints: bool
+    include_dominated_trials: bool
+
+
+def pareto_front_info(
     study: Study,
-    *,
-    target_names: list[str] | None = None,
-    include_dominated_trials: bool = True,
-    constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
-    targets: Callable[[FrozenTrial], Sequence[float]] | None = None,
-) -> go.Figure:
-    """Plot the COMPLETE trials by their objective values (or ``targets``), the best trials in red.
-
-    The best trials are the Pareto front of the feasible trials by the study's objectives. With
-    constraints (stored by the sampler, or from the deprecated ``constraints_func``), infeasible
-    trials are drawn in gray.
-
-    Args:
-        study: A study with 2 or 3 objectives (or any number with ``targets``).
-        target_names: Axis titles (``"Objective <i>"`` by default).
-        include_dominated_trials: Also draw the feasible trials off the front (blue).
-        constraints_func: Deprecated: a trial's constraint values (feasible when all are <= 0).
-        targets: The 2 or 3 values to plot per trial.
-    """
-    import plotly.graph_objects as go
-
+    target_names: list[str] | None,
+    include_dominated_trials: bool,
+    constraints_func: Callable[[FrozenTrial], Sequence[float]] | None,
+    targets: Callable[[FrozenTrial], Sequence[float]] | None,
+) -> ParetoFrontInfo:
+    """Read the COMPLETE trials once, find the front of the feasible ones and check the targets."""
     if constraints_func is not None:
         warnings.warn(
             "`constraints_func` has been deprecated in v4.0.0. This feature will be removed in v6.0.0. "
             "See https://github.com/optuna/optuna/releases/tag/v4.0.0.",
             FutureWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if constraints_func is not None:
@@ -91,53 +95,86 @@ def plot_pareto_front(
         target_names = [f"Objective {i}" for i in range(n_targets)]
     elif len(target_names) != n_targets:
         raise ValueError(f"The length of `target_names` is supposed to be {n_targets}.")
+    return ParetoFrontInfo(
+        n_targets,
+        target_names,
+        Group(best, best_values.reshape(len(best), n_targets)),
+        Group(others, other_values.reshape(len(others), n_targets)),
+        Group(infeasible, infeasible_values.reshape(len(infeasible), n_targets)),
+        has_constraints,
+        include_dominated_trials,
+    )
 
-    def scatter(group: list[FrozenTrial], values: np.ndarray, marker: dict[str, Any], label: str) -> dict[str, Any]:
-        values = values.reshape(len(group), n_targets)
+
+def plot_pareto_front(
+    study: Study,
+    *,
+    target_names: list[str] | None = None,
+    include_dominated_trials: bool = True,
+    constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+    targets: Callable[[FrozenTrial], Sequence[float]] | None = None,
+) -> go.Figure:
+    """Plot the COMPLETE trials by their objective values (or ``targets``), the best trials in red.
+
+    The best trials are the Pareto front of the feasible trials by the study's objectives. With
+    constraints (stored by the sampler, or from the deprecated ``constraints_func``), infeasible
+    trials are drawn in gray.
+
+    Args:
+        study: A study with 2 or 3 objectives (or any number with ``targets``).
+        target_names: Axis titles (``"Objective <i>"`` by default).
+        include_dominated_trials: Also draw the feasible trials off the front (blue).
+        constraints_func: Deprecated: a trial's constraint values (feasible when all are <= 0).
+        targets: The 2 or 3 values to plot per trial.
+    """
+    import plotly.graph_objects as go
+
+    info = pareto_front_info(study, target_names, include_dominated_trials, constraints_func, targets)
+    n_targets, names = info.n_targets, info.target_names
+
+    def scatter(group: Group, marker: dict[str, Any], label: str) -> dict[str, Any]:
         return {
             "type": "scatter" if n_targets == 2 else "scatter3d",
-            **{axis: values[:, i] for i, axis in enumerate("xyz"[:n_targets])},
-            "text": hovertexts(group),
+            **{axis: group.values[:, i] for i, axis in enumerate("xyz"[:n_targets])},
+            "text": hovertexts(group.trials),
             "mode": "markers",
             "hovertemplate": "%{text}<extra>" + label + "</extra>",
             "marker": marker,
             "showlegend": False,
         }
 
-    def numbers(group: list[FrozenTrial]) -> np.ndarray:
-        return np.fromiter((t.number for t in group), dtype=int, count=len(group))
+    def numbers(group: Group) -> np.ndarray:
+        return np.fromiter((t.number for t in group.trials), dtype=int, count=len(group.trials))
 
     dominated = scatter(
-        others,
-        other_values,
+        info.others,
         {
             "line": {"width": 0.5, "color": "Grey"},
-            "color": numbers(others),
+            "color": numbers(info.others),
             "colorscale": "Blues",
             "colorbar": {"title": "Trial"},
         },
-        "Feasible Trial" if has_constraints else "Trial",
+        "Feasible Trial" if info.has_constraints else "Trial",
     )
     front = scatter(
-        best,
-        best_values,
+        info.best,
         {
             "line": {"width": 0.5, "color": "Grey"},
-            "color": numbers(best),
+            "color": numbers(info.best),
             "colorscale": "Reds",
             "colorbar": {"title": "Best Trial", "x": 1.1 if include_dominated_trials else 1, "xpad": 40},
         },
         "Best Trial",
     )
     data = [dominated, front]
-    if has_constraints:
-        data.insert(0, scatter(infeasible, infeasible_values, {"color": INFEASIBLE_COLOR}, "Infeasible Trial"))
+    if info.has_constraints:
+        data.insert(0, scatter(info.infeasible, {"color": INFEASIBLE_COLOR}, "Infeasible Trial"))
     if n_targets == 2:
-        layout = go.Layout(title="Pareto-front Plot", xaxis_title=target_names[0], yaxis_title=target_names[1])
+        layout = go.Layout(title="Pareto-front Plot", xaxis_title=names[0], yaxis_title=names[1])
     else:
         layout = go.Layout(
             title="Pareto-front Plot",
-            scene={"xaxis_title": target_names[0], "yaxis_title": target_names[1], "zaxis_title": target_names[2]},
+            scene={"xaxis_title": names[0], "yaxis_title": names[1], "zaxis_title": names[2]},
         )
     return go.Figure(data=data, layout=layout)
 

@@ -1,25 +1,26 @@
-"""``plot_rank``: each pair of parameters as a scatter plot colored by the rank of the target."""
+"""``plot_rank``: each pair of parameters as a scatter plot colored by the rank of the target.
+
+:func:`rank_info` computes what both backends draw; :func:`plot_rank` draws it with plotly.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from hpo.records import TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
+from hpo.visualization._pairs import ParamAxis, fill_matrix, pair_names, param_axis, style_pair
 from hpo.visualization._utils import (
     DEFAULT_TARGET_NAME,
     INFEASIBLE_COLOR,
-    ParamAxis,
     TargetType,
     check_plot_args,
     feasible_mask,
     first_distributions,
     logger,
-    param_axis,
-    style_axes,
     target_values,
 )
 
@@ -27,6 +28,37 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 COLOR_SCALE = "RdYlBu_r"
+
+
+class RankInfo(NamedTuple):
+    """What a rank figure shows, whatever draws it."""
+
+    names: list[str]  # in the order given; one pair plot for two, else a matrix
+    axes: dict[str, ParamAxis]
+    trials: list[FrozenTrial]
+    values: np.ndarray  # each trial's target
+    color: np.ndarray  # each trial's average rank, scaled to [0, 1]
+    feasible: np.ndarray
+    ticktext: list[str]  # the color bar's labels at 0, 0.25, 0.5, 0.75 and 1
+    target_name: str
+
+
+def rank_info(study: Study, params: list[str] | None, target: TargetType | None, target_name: str) -> RankInfo:
+    """Read the COMPLETE trials once and rank their targets."""
+    check_plot_args([study], target, target_name)
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    distributions = first_distributions(trials)
+    names = pair_names(trials, distributions, params, sort=False)
+    if not names:
+        logger.warning("params is an empty list.")
+    values = target_values(trials, target)
+    color = _average_ranks(values) / (len(trials) - 1) if len(trials) >= 2 else np.full(len(trials), 0.5)
+    axes = {name: param_axis(trials, name, distributions[name]) for name in dict.fromkeys(names)}
+    ticktext = []
+    if names:
+        quantiles = np.quantile(values, [0, 0.25, 0.5, 0.75, 1])
+        ticktext = [f"{word} ({q:3g})" for word, q in zip(["min.", "25%", "50%", "75%", "max."], quantiles)]
+    return RankInfo(names, axes, trials, values, color, feasible_mask(trials), ticktext, target_name)
 
 
 def plot_rank(
@@ -51,71 +83,38 @@ def plot_rank(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    check_plot_args([study], target, target_name)
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    distributions = first_distributions(trials)
-    if not trials:
-        logger.warning("Your study does not have any completed trials.")
-        names: list[str] = []
-    elif params is None:
-        names = sorted(distributions)
-    else:
-        for name in params:
-            if name not in distributions:
-                raise ValueError(f"Parameter {name} does not exist in your study.")
-        names = list(params)
-    if not names:
-        logger.warning("params is an empty list.")
+    info = rank_info(study, params, target, target_name)
+    names, axes, feasible = info.names, info.axes, info.feasible
     layout = go.Layout(title=f"Rank ({target_name})")
     if not names:
         return go.Figure(data=[], layout=layout)
+    hover = np.array(
+        [_hovertext(t, v, target_name, target is not None) for t, v in zip(info.trials, info.values)], dtype=object
+    )
 
-    values = target_values(trials, target)
-    color = _average_ranks(values) / (len(trials) - 1) if len(trials) >= 2 else np.full(len(trials), 0.5)
-    feasible = feasible_mask(trials)
-    hover = np.array([_hovertext(t, v, target_name, target is not None) for t, v in zip(trials, values)], dtype=object)
-    axes = {name: param_axis(trials, name, distributions[name]) for name in dict.fromkeys(names)}
-
-    def pair(x: ParamAxis, y: ParamAxis) -> list[Any]:
+    def pair(x_name: str, y_name: str) -> list[Any]:
+        x, y = axes[x_name], axes[y_name]
         both = x.present & y.present
         traces = []
         if not feasible.all():
             pick = both & ~feasible
             traces.append(_scatter(x, y, pick, {"color": INFEASIBLE_COLOR}, hover))
         pick = both & feasible
-        marker = {"color": color[pick], "colorscale": COLOR_SCALE, "cmin": 0, "cmax": 1}
+        marker = {"color": info.color[pick], "colorscale": COLOR_SCALE, "cmin": 0, "cmax": 1}
         traces.append(_scatter(x, y, pick, marker, hover))
         return traces
 
     if len(names) == 2:
-        x, y = axes[names[0]], axes[names[1]]
-        figure = go.Figure(data=pair(x, y), layout=layout)
-        figure.update_xaxes(title_text=x.name)
-        figure.update_yaxes(title_text=y.name)
-        style_axes(figure.layout, x, y)
+        figure = go.Figure(data=pair(names[0], names[1]), layout=layout)
+        style_pair(figure, axes[names[0]], axes[names[1]])
     else:
         n = len(names)
         figure = make_subplots(
             rows=n, cols=n, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.08 / n, vertical_spacing=0.08 / n
         )
         figure.update_layout(layout)
-        traces, rows, cols = [], [], []
-        for col, x_name in enumerate(names, start=1):
-            for row, y_name in enumerate(names, start=1):
-                cell = pair(axes[x_name], axes[y_name])
-                traces.extend(cell)
-                rows.extend([row] * len(cell))
-                cols.extend([col] * len(cell))
-                subplot = figure.get_subplot(row, col)
-                style_axes(subplot, axes[x_name], axes[y_name])
-                if col == 1:
-                    subplot.yaxis.update(title_text=y_name)
-                if row == n:
-                    subplot.xaxis.update(title_text=x_name)
-        figure.add_traces(traces, rows=rows, cols=cols)
+        fill_matrix(figure, names, axes, pair)
 
-    quantiles = np.quantile(values, [0, 0.25, 0.5, 0.75, 1])
-    ticktext = [f"{word} ({q:3g})" for word, q in zip(["min.", "25%", "50%", "75%", "max."], quantiles)]
     figure.add_trace(
         go.Scatter(
             x=[None],
@@ -126,7 +125,7 @@ def plot_rank(
                 "showscale": True,
                 "cmin": 0,
                 "cmax": 1,
-                "colorbar": {"thickness": 10, "tickvals": [0, 0.25, 0.5, 0.75, 1], "ticktext": ticktext},
+                "colorbar": {"thickness": 10, "tickvals": [0, 0.25, 0.5, 0.75, 1], "ticktext": info.ticktext},
             },
             hoverinfo="none",
             showlegend=False,

@@ -1,8 +1,11 @@
-"""``plot_slice``: the target against each parameter, one panel per parameter."""
+"""``plot_slice``: the target against each parameter, one panel per parameter.
+
+:func:`slice_info` computes what both backends draw; :func:`plot_slice` draws it with plotly.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -29,6 +32,40 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
+class Panel(NamedTuple):
+    """One parameter's panel: the trials that have it (for a categorical one, grouped by choice)."""
+
+    name: str
+    distribution: BaseDistribution
+    x: np.ndarray  # the values; for a categorical parameter the ``repr`` of the choice
+    y: np.ndarray  # the targets
+    numbers: np.ndarray  # the trial numbers
+    feasible: np.ndarray
+
+
+class SliceInfo(NamedTuple):
+    """What a slice figure shows, whatever draws it."""
+
+    panels: list[Panel]
+    target_name: str
+
+
+def slice_info(study: Study, params: list[str] | None, target: TargetType | None, target_name: str) -> SliceInfo:
+    """Read the COMPLETE trials once and split them into one panel per parameter."""
+    check_plot_args([study], target, target_name)
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials, values = drop_nonfinite(trials, target_values(trials, target))
+    if not trials:
+        logger.warning("Your study does not have any completed trials.")
+        return SliceInfo([], target_name)
+    distributions = first_distributions(trials)
+    names = select_params(distributions, params)
+    numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
+    feasible = feasible_mask(trials)
+    panels = [_panel(trials, name, distributions[name], values, numbers, feasible) for name in names]
+    return SliceInfo(panels, target_name)
+
+
 def plot_slice(
     study: Study,
     params: list[str] | None = None,
@@ -51,35 +88,25 @@ def plot_slice(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    check_plot_args([study], target, target_name)
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    trials, values = drop_nonfinite(trials, target_values(trials, target))
+    panels = slice_info(study, params, target, target_name).panels
     layout = go.Layout(title="Slice Plot")
-    if not trials:
-        logger.warning("Your study does not have any completed trials.")
-        return go.Figure(data=[], layout=layout)
-    distributions = first_distributions(trials)
-    names = select_params(distributions, params)
-    numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
-    feasible = feasible_mask(trials)
-    panels = [_panel_traces(trials, name, distributions[name], values, numbers, feasible) for name in names]
-
     if not panels:
         return go.Figure(data=[], layout=layout)
     if len(panels) == 1:
-        figure = go.Figure(data=panels[0], layout=layout)
+        figure = go.Figure(data=_panel_traces(panels[0]), layout=layout)
         figure.update_yaxes(title_text=target_name)
-        _style_x(figure.layout.xaxis, names[0], distributions[names[0]])
+        _style_x(figure.layout.xaxis, panels[0])
         return figure
     figure = make_subplots(rows=1, cols=len(panels), shared_yaxes=True)
     figure.update_layout(layout)
     traces, cols = [], []
-    for col, (name, panel) in enumerate(zip(names, panels), start=1):
-        panel[0]["marker"]["showscale"] = col == 1  # one color bar
-        traces.extend(panel)
-        cols.extend([col] * len(panel))
+    for col, panel in enumerate(panels, start=1):
+        panel_traces = _panel_traces(panel)
+        panel_traces[0]["marker"]["showscale"] = col == 1  # one color bar
+        traces.extend(panel_traces)
+        cols.extend([col] * len(panel_traces))
         axes = figure.get_subplot(1, col)
-        _style_x(axes.xaxis, name, distributions[name])
+        _style_x(axes.xaxis, panel)
         if col == 1:
             axes.yaxis.update(title_text=target_name)
     figure.add_traces(traces, rows=[1] * len(traces), cols=cols)
@@ -88,8 +115,9 @@ def plot_slice(
     return figure
 
 
-def _style_x(xaxis: Any, name: str, distribution: BaseDistribution) -> None:
-    xaxis.update(title_text=name)
+def _style_x(xaxis: Any, panel: Panel) -> None:
+    xaxis.update(title_text=panel.name)
+    distribution = panel.distribution
     if isinstance(distribution, CategoricalDistribution):
         xaxis.update(
             type="category", categoryorder="array", categoryarray=[repr(c) for c in distribution.choices]
@@ -98,15 +126,14 @@ def _style_x(xaxis: Any, name: str, distribution: BaseDistribution) -> None:
         xaxis.update(type="log")
 
 
-def _panel_traces(
+def _panel(
     trials: list[FrozenTrial],
     name: str,
     distribution: BaseDistribution,
     values: np.ndarray,
     numbers: np.ndarray,
     feasible: np.ndarray,
-) -> list[dict[str, Any]]:
-    """The feasible trials (colored by number) and, if any, the infeasible ones (gray) of one panel."""
+) -> Panel:
     present = np.fromiter((name in t.params for t in trials), dtype=bool, count=len(trials))
     shown = [t.params[name] for t in trials if name in t.params]
     at = np.flatnonzero(present)
@@ -122,17 +149,22 @@ def _panel_traces(
         at, x = at[order], labels[codes[order]]
     else:
         x = np.array(shown, dtype=float)
-    ok = feasible[at]
+    return Panel(name, distribution, x, values[at], numbers[at], feasible[at])
+
+
+def _panel_traces(panel: Panel) -> list[dict[str, Any]]:
+    """The feasible trials (colored by number) and, if any, the infeasible ones (gray) of one panel."""
+    ok = panel.feasible
     traces = [
         {
             "type": "scatter",
-            "x": x[ok],
-            "y": values[at][ok],
+            "x": panel.x[ok],
+            "y": panel.y[ok],
             "mode": "markers",
             "name": "Feasible Trial",
             "marker": {
                 "line": {"width": 0.5, "color": "Grey"},
-                "color": numbers[at][ok],
+                "color": panel.numbers[ok],
                 "colorscale": blues(),
                 "colorbar": {"title": "Trial", "x": 1.0, "xpad": 40},
             },
@@ -143,8 +175,8 @@ def _panel_traces(
         traces.append(
             {
                 "type": "scatter",
-                "x": x[~ok],
-                "y": values[at][~ok],
+                "x": panel.x[~ok],
+                "y": panel.y[~ok],
                 "mode": "markers",
                 "name": "Infeasible Trial",
                 "marker": {"color": INFEASIBLE_COLOR},

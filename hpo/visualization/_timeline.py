@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -20,20 +20,21 @@ _STATE_COLORS = {"COMPLETE": "blue", "FAIL": "red", "PRUNED": "orange", "RUNNING
 _SMALL_BAR = datetime.timedelta(seconds=1)
 
 
-def plot_timeline(study: Study, n_recent_trials: int | None = None) -> go.Figure:
-    """Plot when each trial started and ended, one bar per trial, colored by state.
+class TimelineInfo(NamedTuple):
+    """One bar per trial, in trial order."""
 
-    Running trials reach the present; a trial with no start (WAITING) is a short bar at the end.
-    Infeasible COMPLETE trials are gray. The legend names the states.
+    trials: list[FrozenTrial]
+    starts: list[datetime.datetime]
+    completes: list[datetime.datetime]
+    numbers: np.ndarray
+    states: np.ndarray  # the state names
+    feasible: np.ndarray
 
-    Args:
-        study: The study whose trials are plotted.
-        n_recent_trials: Only the last this many trials (all when None); must be positive.
-    """
+
+def timeline_info(study: Study, n_recent_trials: int | None) -> TimelineInfo:
+    """Read the trials once and place each bar (checking ``n_recent_trials`` first)."""
     if n_recent_trials is not None and n_recent_trials <= 0:
         raise ValueError("n_recent_trials must be a positive integer or None.")
-    import plotly.graph_objects as go
-
     all_trials = study.get_trials(deepcopy=False)
     end = _end_of_time_axis(all_trials)
     trials = all_trials if n_recent_trials is None else all_trials[-n_recent_trials:]
@@ -54,14 +55,30 @@ def plot_timeline(study: Study, n_recent_trials: int | None = None) -> go.Figure
             )
         starts.append(start)
         completes.append(complete)
-    milliseconds = (
-        np.array(completes, dtype="datetime64[us]") - np.array(starts, dtype="datetime64[us]")
-    ) / np.timedelta64(1, "ms")
-    bases = np.array([s.isoformat() for s in starts], dtype=object)
     numbers = np.fromiter((t.number for t in trials), dtype=int, count=len(trials))
-    texts = hovertexts(trials)
     states = np.array([t.state.name for t in trials], dtype=object)
-    feasible = feasible_mask(trials)
+    return TimelineInfo(trials, starts, completes, numbers, states, feasible_mask(trials))
+
+
+def plot_timeline(study: Study, n_recent_trials: int | None = None) -> go.Figure:
+    """Plot when each trial started and ended, one bar per trial, colored by state.
+
+    Running trials reach the present; a trial with no start (WAITING) is a short bar at the end.
+    Infeasible COMPLETE trials are gray. The legend names the states.
+
+    Args:
+        study: The study whose trials are plotted.
+        n_recent_trials: Only the last this many trials (all when None); must be positive.
+    """
+    info = timeline_info(study, n_recent_trials)
+    import plotly.graph_objects as go
+
+    milliseconds = (
+        np.array(info.completes, dtype="datetime64[us]") - np.array(info.starts, dtype="datetime64[us]")
+    ) / np.timedelta64(1, "ms")
+    bases = np.array([s.isoformat() for s in info.starts], dtype=object)
+    texts = hovertexts(info.trials)
+    states, feasible, numbers = info.states, info.feasible, info.numbers
 
     figure = go.Figure()
     for name in sorted(_STATE_COLORS):

@@ -11,7 +11,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -187,49 +187,3 @@ def format_3g(values: np.ndarray) -> np.ndarray:
     unique, inverse = np.unique(values, return_inverse=True)
     texts = np.array([f"{v:.3g}" for v in unique.tolist()], dtype=object)
     return texts[inverse.reshape(-1)]
-
-
-#: The margin added on both sides of a contour or rank axis, as a fraction of its span.
-PADDING_RATIO = 0.05
-
-
-class ParamAxis(NamedTuple):
-    """A parameter on a contour or rank plot axis, with each trial's value on it."""
-
-    name: str
-    range: tuple[float, float]
-    is_log: bool
-    is_cat: bool
-    present: np.ndarray  # the trials that have the parameter
-    values: np.ndarray  # numbers (NaN where missing), or for a categorical axis ``str(choice)`` (None where missing)
-
-
-def param_axis(trials: Sequence[FrozenTrial], name: str, distribution: BaseDistribution) -> ParamAxis:
-    """The axis Optuna's contour and rank plots draw: log, linear or categorical, padded by 5%."""
-    present = np.fromiter((name in t.params for t in trials), dtype=bool, count=len(trials))
-    shown = [t.params[name] for t in trials if name in t.params]
-    if is_numerical(distribution):
-        values = np.full(len(trials), np.nan)
-        values[present] = shown
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        if is_log(distribution):
-            padding = (math.log10(high) - math.log10(low)) * PADDING_RATIO
-            value_range = (math.pow(10, math.log10(low) - padding), math.pow(10, math.log10(high) + padding))
-        else:
-            padding = (high - low) * PADDING_RATIO
-            value_range = (low - padding, high + padding)
-        return ParamAxis(name, value_range, is_log(distribution), False, present, values)
-    labels = np.full(len(trials), None, dtype=object)
-    labels[present] = [str(v) for v in shown]
-    span = len(set(labels[present].tolist())) - 1
-    padding = span * PADDING_RATIO
-    return ParamAxis(name, (-padding, span + padding), False, True, present, labels)
-
-
-def style_axes(axes: Any, x: ParamAxis, y: ParamAxis) -> None:
-    """Set the range and type of a subplot's x and y axes (``axes`` has ``xaxis`` and ``yaxis``)."""
-    for layout_axis, axis in ((axes.xaxis, x), (axes.yaxis, y)):
-        if axis.is_log:
-            layout_axis.update(range=[math.log10(p) for p in axis.range], type="log")
-        else:
-            layout_axis.update(range=axis.range, type="category" if axis.is_cat else None)
