@@ -22,6 +22,7 @@ from hpo.cli._optuna_verbs import (
     tell,
     trials,
 )
+from hpo.cli._report import report
 from hpo.cli._run import run
 from hpo.cli._storage import storage
 from hpo.cli._study import create, study
@@ -63,6 +64,7 @@ main.add_command(storage)
 main.add_command(run)
 main.add_command(doctor)
 main.add_command(dashboard)
+main.add_command(report)
 for command in (ask, tell, trials, best_trial, best_trials, studies, study_names, delete_study):
     main.add_command(command)
 main.add_command(create, name="create-study")

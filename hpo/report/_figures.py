@@ -1,0 +1,204 @@
+"""The report's figures (drawn by :mod:`hpo.visualization`) and its importances (from :mod:`hpo.importance`)."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hpo import visualization
+from hpo.importance import get_param_importances
+from hpo.records import StudyDirection, TrialState
+from hpo.report._view import Sample, TrialView, curves, losses, ranked
+from hpo.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+#: The slice and parallel coordinate plots show at most this many parameters (the most important).
+MAX_PLOTTED_PARAMS = 8
+#: PED-ANOVA's warning for a ``target`` that is not to be minimized: the report's targets are.
+_LOW_TARGET_WARNING = "computes the importances of params to achieve low `target` values"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A section of the report: a figure's JSON, or why it is not drawn; notes on what it shows."""
+
+    key: str
+    title: str
+    json: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Importances:
+    """Each column's importances (``{column: {param: importance}}``), the parameters most important first,
+    and what went wrong or is worth knowing."""
+
+    columns: dict[str, dict[str, float]]
+    order: list[str]
+    notes: list[str]
+
+
+def objective_names(directions: Sequence[StudyDirection], metric_names: list[str] | None) -> list[str]:
+    """The study's metric names, else ``Objective Value`` (one objective) or ``Objective i``."""
+    if metric_names is not None:
+        return list(metric_names)
+    if len(directions) == 1:
+        return ["Objective Value"]
+    return [f"Objective {i}" for i in range(len(directions))]
+
+
+def _value(index: int, sign: float = 1.0) -> Callable[[FrozenTrial], float]:
+    def value(trial: FrozenTrial) -> float:
+        assert trial.values is not None
+        return sign * trial.values[index]
+
+    return value
+
+
+def _lower_is_better(index: int, direction: StudyDirection) -> Callable[[FrozenTrial], float]:
+    return _value(index, -1.0 if direction == StudyDirection.MAXIMIZE else 1.0)
+
+
+def importances(full: TrialView, names: list[str]) -> Importances:
+    """PED-ANOVA importances: of the objective; with several objectives, of reaching the Pareto front and
+    of each objective."""
+    directions = full.directions
+    runs: list[tuple[str, Callable[[FrozenTrial], float] | None]] = [(names[0], None)]
+    if len(directions) > 1:
+        runs = [("Pareto front", None)] + [(n, _lower_is_better(i, d)) for i, (n, d) in enumerate(zip(names,
+                                                                                                      directions))]
+    columns: dict[str, dict[str, float]] = {}
+    notes: list[str] = []
+    for column, target in runs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                columns[column] = get_param_importances(full, target=target)
+            except (ValueError, RuntimeError) as e:
+                notes.append(f"{column}: no importances ({e}).")
+        for warning in caught:
+            text = str(warning.message)
+            if _LOW_TARGET_WARNING not in text and text not in notes:
+                notes.append(text)
+    first = next(iter(columns.values()), {})
+    return Importances(columns, list(first), notes)
+
+
+def _figure_json(figure: go.Figure) -> str:
+    figure.update_layout(autosize=True, margin={"t": 60, "l": 70, "r": 30, "b": 60})
+    return str(figure.to_json())
+
+
+def _draw(key: str, title: str, draw: Callable[[], go.Figure], notes: list[str] | None = None) -> Figure:
+    try:
+        return Figure(key, title, _figure_json(draw()), notes or [])
+    except (ValueError, RuntimeError, ZeroDivisionError) as e:
+        return Figure(key, title, None, [f"Not drawn: {e}"])
+
+
+def _reference_point(trials: list[FrozenTrial], directions: Sequence[StudyDirection]) -> list[float]:
+    """A corner just beyond the worst value of each objective among the ranked trials (10% of its span)."""
+    rows = [losses(t, directions) for t in trials]
+    point = []
+    for i, direction in enumerate(directions):
+        column = [row[i] for row in rows]
+        worst, best = max(column), min(column)
+        worst += 0.1 * (worst - best) if worst > best else max(0.1 * abs(worst), 1.0)
+        point.append(-worst if direction == StudyDirection.MAXIMIZE else worst)
+    return point
+
+
+def figures(full: TrialView, sample: Sample, names: list[str], importance: Importances) -> list[Figure]:
+    """Every figure of the report, in page order; a figure that cannot be drawn says why."""
+    directions = full.directions
+    trials = full.get_trials(deepcopy=False)
+    plotted = TrialView(full, sample.trials)
+    sample_notes = [sample.note] if sample.note else []
+    ranked_trials = ranked(trials, directions)
+    drawn: list[Figure] = []
+    multi = len(directions) > 1
+    if not any(t.state == TrialState.COMPLETE for t in trials):
+        if trials:
+            drawn.append(_draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes))
+        return drawn
+
+    if multi:
+        if len(directions) in (2, 3):
+            drawn.append(_draw("pareto", "Pareto front",
+                               lambda: visualization.plot_pareto_front(plotted, target_names=names), sample_notes))
+        if ranked_trials:
+            reference = _reference_point(ranked_trials, directions)
+            drawn.append(_draw(
+                "hypervolume", "Hypervolume history",
+                lambda: visualization.plot_hypervolume_history(plotted, reference),
+                sample_notes + ["Reference point " + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, reference))
+                                + ": 10% beyond the worst value of each objective."],
+            ))
+        for i, name in enumerate(names):
+            drawn.append(_draw(f"history{i}", f"Optimization history: {name}",
+                               functools.partial(visualization.plot_optimization_history, plotted, target=_value(i),
+                                                 target_name=name), sample_notes))
+    else:
+        drawn.append(_draw("history", "Optimization history",
+                           lambda: visualization.plot_optimization_history(plotted, target_name=names[0]),
+                           sample_notes))
+
+    reported, curve_note = curves(trials)
+    if reported:
+        drawn.append(_draw("intermediate", "Intermediate values",
+                           lambda: visualization.plot_intermediate_values(TrialView(full, reported)),
+                           [curve_note] if curve_note else []))
+
+    if importance.columns:
+        drawn.append(_draw("importances", "Parameter importances", lambda: _importance_figure(full, names)))
+
+    target: dict[str, Any] = {"target_name": names[0]}
+    objective_note = []
+    if multi:
+        target = {"target": _value(0), "target_name": names[0]}
+        objective_note = [f"The value shown is the first objective, {names[0]}."]
+    params = importance.order or sorted({p for t in ranked_trials for p in t.params})
+    shown = params[:MAX_PLOTTED_PARAMS]
+    params_note = [f"The {len(shown)} most important of {len(params)} parameters."] if len(params) > len(shown) else []
+    if shown:
+        drawn.append(_draw("parallel", "Parallel coordinates",
+                           lambda: visualization.plot_parallel_coordinate(plotted, params=shown, **target),
+                           sample_notes + objective_note + params_note))
+        drawn.append(_draw("slice", "Slice", lambda: visualization.plot_slice(plotted, params=shown, **target),
+                           sample_notes + objective_note + params_note))
+    if len(params) >= 2:
+        pair = params[:2]
+        drawn.append(_draw("contour", f"Contour of the two most important parameters: {pair[0]}, {pair[1]}",
+                           lambda: visualization.plot_contour(plotted, params=pair, **target),
+                           sample_notes + objective_note))
+    drawn.append(_draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes))
+    stride = TrialView(full, sample.stride)
+    stride_note = [f"One trial in every {len(trials) / len(sample.stride):.1f}."] if sample.note else []
+    drawn.append(_draw("edf", "Empirical distribution of the objective value",
+                       lambda: visualization.plot_edf(stride, **target), stride_note + objective_note))
+    return drawn
+
+
+def _importance_figure(full: TrialView, names: list[str]) -> go.Figure:
+    """:func:`hpo.visualization.plot_param_importances` of the objective; with several objectives, one
+    series per objective (each rated for its own direction) in one figure."""
+    directions = full.directions
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*" + _LOW_TARGET_WARNING)
+        if len(directions) == 1:
+            return visualization.plot_param_importances(full, target_name=names[0])
+        figure = None
+        for i, (name, direction) in enumerate(zip(names, directions)):
+            drawn = visualization.plot_param_importances(full, target=_lower_is_better(i, direction), target_name=name)
+            if figure is None:
+                figure = drawn
+            else:
+                figure.add_traces(drawn.data)
+    assert figure is not None
+    figure.update_layout(barmode="group", showlegend=True)
+    return figure
