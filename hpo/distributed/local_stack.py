@@ -143,6 +143,8 @@ class LocalStack:
         self.env = env
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._wrote_state = False
+        self._reaper: subprocess.Popen[bytes] | None = None
+        self._reaper_pipe: int | None = None
 
     def __enter__(self) -> LocalStack:
         try:
@@ -169,8 +171,10 @@ class LocalStack:
         return pids
 
     def start(self) -> None:
+        self._start_reaper()
         if self._redis is not None:
             self._redis.start()
+            self._update_reaper()
         self.start_coordinator()
         if self._n_workers > 0:
             self.add_worker(self._n_workers, self._queues)
@@ -182,6 +186,7 @@ class LocalStack:
             out.write(json.dumps({"broker_url": self.broker_url, "storage_url": self.storage_url, "pid": os.getpid()}))
         os.chmod(state, 0o600)  # an older file keeps its mode through O_TRUNC
         self._wrote_state = True
+        self._update_reaper()
 
     def start_coordinator(self) -> None:
         self.client.delete(wire.coordinator_key())
@@ -199,11 +204,13 @@ class LocalStack:
             self._redis.forget()
         time.sleep(down_s)
         self._redis.start()
+        self._update_reaper()
 
     def kill_coordinator(self, sig: int = signal.SIGKILL) -> None:
         process = self._processes.pop("coordinator")
         process.send_signal(sig)
         process.wait(30)
+        self._update_reaper()
 
     def add_worker(self, concurrency: int, queues: Sequence[str] = ("cpu",), env: dict[str, str] | None = None) -> str:
         """Start ``celery -A hpo.workers worker`` with ``concurrency`` child processes; return its name."""
@@ -227,10 +234,12 @@ class LocalStack:
         else:
             process.send_signal(sig)
         process.wait(60)
+        self._update_reaper()
 
     def stop(self, grace_s: float = 30.0) -> None:
         """Stop workers first (warm shutdown: running trials may finish within ``grace_s``, then
         each worker and its children are killed), then the coordinator (it flushes SQL), then Redis."""
+        self._stop_reaper()
         for name, process in reversed(list(self._processes.items())):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -252,6 +261,45 @@ class LocalStack:
         self._processes[name] = subprocess.Popen(
             command, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self._update_reaper()
+
+    # --- the reaper: stops the stack if this process dies without stopping it (hpo.distributed._reaper) --
+    def _start_reaper(self) -> None:
+        read_end, self._reaper_pipe = os.pipe()
+        os.set_inheritable(read_end, True)
+        try:
+            self._reaper = subprocess.Popen(
+                [sys.executable, "-m", "hpo.distributed._reaper", str(read_end), str(self._reaper_state)],
+                pass_fds=(read_end,), stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        finally:
+            os.close(read_end)
+
+    @property
+    def _reaper_state(self) -> pathlib.Path:
+        return self._workdir / "reaper.json"
+
+    def _update_reaper(self) -> None:
+        if self._reaper is None:
+            return
+        state = {
+            "processes": [[name, p.pid] for name, p in reversed(list(self._processes.items())) if p.poll() is None],
+            "redis": self._redis.pid if self._redis is not None else None,
+            "workdir": str(self._workdir),
+            "remove": [str(stack_state_file(self.env))] if self._wrote_state else [],
+        }
+        temporary = self._reaper_state.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        temporary.replace(self._reaper_state)
+
+    def _stop_reaper(self) -> None:
+        if self._reaper is not None:
+            self._reaper.kill()
+            self._reaper.wait()
+            self._reaper = None
+        if self._reaper_pipe is not None:
+            os.close(self._reaper_pipe)
+            self._reaper_pipe = None
 
     def _wait_for(self, ready: Callable[[], Any], what: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
