@@ -43,3 +43,27 @@ def test_heartbeat_timeout(tmp_path: pathlib.Path) -> None:
     for bad in ("0", "-1", "soon"):
         with pytest.raises(ValueError, match=rf"HPO_HEARTBEAT_TIMEOUT must be a number of seconds > 0, got '{bad}'"):
             Settings.from_env({"HPO_HOME": str(tmp_path), "HPO_HEARTBEAT_TIMEOUT": bad})
+
+
+def test_optuna_storage_is_read_after_hpo_storage_url(tmp_path: pathlib.Path) -> None:
+    home = {"HPO_HOME": str(tmp_path)}
+    assert Settings.from_env({**home, "OPTUNA_STORAGE": "sqlite:///optuna.db"}).storage_url == "sqlite:///optuna.db"
+    both = {**home, "OPTUNA_STORAGE": "sqlite:///optuna.db", "HPO_STORAGE_URL": "sqlite:///hpo.db"}
+    assert Settings.from_env(both).storage_url == "sqlite:///hpo.db"
+
+
+def test_the_coordinator_module_takes_optuna_storage(tmp_path: pathlib.Path) -> None:
+    """``python -m hpo.coordinator`` with only OPTUNA_STORAGE set gets past the storage check (and then
+    fails on the unreachable broker, naming it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HPO_HOME": str(tmp_path), "OPTUNA_STORAGE": f"sqlite:///{tmp_path / 'o.db'}",
+           "HPO_BROKER_URL": "redis://127.0.0.1:1/0"}
+    env.pop("HPO_STORAGE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "hpo.coordinator"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0
+    assert "needs a storage" not in done.stderr + done.stdout
+    assert "127.0.0.1:1" in done.stderr + done.stdout

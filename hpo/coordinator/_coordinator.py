@@ -72,7 +72,9 @@ class Coordinator:
     ) -> None:
         """``metrics_address``: (host, port) to serve ``/metrics`` and ``/healthz`` on (port 0: any free one)."""
         if not settings.storage_url:
-            raise ValueError("The coordinator needs a storage: pass --storage URL or set HPO_STORAGE_URL.")
+            raise ValueError(
+                "The coordinator needs a storage: pass --storage URL or set HPO_STORAGE_URL (or OPTUNA_STORAGE)."
+            )
         if not is_shared_url(settings.storage_url):
             raise ValueError(
                 f"The coordinator needs a storage that other processes can read; {settings.storage_url!r} is an "

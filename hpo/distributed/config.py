@@ -1,7 +1,7 @@
 """Settings shared by the coordinator, the workers and clients: environment first, then a config file.
 
-Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL``, ``HPO_OBJECTIVE_MODULES``
-(comma-separated), ``HPO_SPEC_MODULES`` (comma-separated packages whose samplers, pruners and
+Environment variables: ``HPO_BROKER_URL``, ``HPO_STORAGE_URL`` (else Optuna's ``OPTUNA_STORAGE``),
+``HPO_OBJECTIVE_MODULES`` (comma-separated), ``HPO_SPEC_MODULES`` (comma-separated packages whose samplers, pruners and
 functions a submitted spec may name, besides hpo's own; read by the coordinator), ``HPO_GPUS``
 (comma-separated device ids), ``HPO_REPLY_TIMEOUT`` (seconds),
 ``HPO_HEARTBEAT_TIMEOUT`` (seconds without a heartbeat after which the coordinator ends a running
@@ -61,7 +61,7 @@ class Settings:
             broker_url=(
                 get("broker_url") or (_embedded_broker_url(env) if stack_fallback else None) or DEFAULT_BROKER_URL
             ),
-            storage_url=get("storage_url") or None,
+            storage_url=get("storage_url") or env.get("OPTUNA_STORAGE") or None,
             objective_modules=_split(get("objective_modules")) or (),
             spec_modules=_split(get("spec_modules")) or (),
             gpus=_split(get("gpus")),
