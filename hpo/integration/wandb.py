@@ -25,7 +25,8 @@ class WeightsAndBiasesCallback:
     number: ``run.log({**params, **metrics}, step=trial.number)`` and the study's directions in the
     run config. With ``as_multirun=True`` every trial gets its own run, named ``trial/<number>/...``,
     with the parameters and directions in its config, the study name as a tag and ``trial_number``
-    logged (at the run's next step, after what the objective logged); decorate the objective with :meth:`track_in_wandb` to log into that run from inside it.
+    logged (at the run's next step, after what the objective logged); decorate the objective with
+    :meth:`track_in_wandb` to log into that run from inside it.
     Failed and pruned trials log their parameters only. Use ``n_jobs=1`` for the trials to appear
     in order, and call ``wandb.finish()`` between two studies of one process. Online mode needs a
     ``wandb login``; ``WANDB_MODE=offline`` writes the runs locally.

@@ -8,8 +8,8 @@ import json
 import struct
 import sys
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,9 +108,11 @@ def test_one_run_for_the_study_with_a_step_per_trial(offline: Path) -> None:
 
 def test_multi_objective_names_are_broadcast_or_checked(offline: Path) -> None:
     study = hpo.create_study(directions=["minimize", "maximize"])
-    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1, callbacks=[WeightsAndBiasesCallback(wandb_kwargs={"dir": str(offline)})])
+    kwargs = {"dir": str(offline)}
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1,
+                   callbacks=[WeightsAndBiasesCallback(wandb_kwargs=kwargs)])
     with pytest.raises(ValueError, match="2 objective values, but 3 names"):
-        study.optimize(lambda t: (0.0, 1.0), n_trials=1, callbacks=[WeightsAndBiasesCallback(["a", "b", "c"], {"dir": str(offline)})])
+        study.optimize(lambda t: (0.0, 1.0), n_trials=1, callbacks=[WeightsAndBiasesCallback(["a", "b", "c"], kwargs)])
     wandb.finish()
     history = _runs(offline)[0]["history"]
     assert history[0] == {"_step": 0, "x": study.trials[0].params["x"], "value_0": study.trials[0].values[0],
@@ -119,7 +121,8 @@ def test_multi_objective_names_are_broadcast_or_checked(offline: Path) -> None:
 
 
 def test_multirun_makes_a_run_per_trial_and_track_in_wandb_logs_into_it(offline: Path) -> None:
-    callback = WeightsAndBiasesCallback(wandb_kwargs={"project": "hpo-test", "tags": ["mine"], "dir": str(offline)}, as_multirun=True)
+    kwargs = {"project": "hpo-test", "tags": ["mine"], "dir": str(offline)}
+    callback = WeightsAndBiasesCallback(wandb_kwargs=kwargs, as_multirun=True)
 
     @callback.track_in_wandb()
     def objective(trial: hpo.Trial) -> float:
