@@ -94,18 +94,21 @@ def upload_artifact(
         mimetype=mimetype or guessed_mimetype or DEFAULT_MIME_TYPE,
         encoding=encoding or guessed_encoding,
     )
-    with open(file_path, "rb") as content:
+    with open(file_path, "rb") as content:  # a file that cannot be read leaves no meta
+        if isinstance(study_or_trial, RecordsArtifacts):  # its meta is sent later: only once the bytes are stored
+            artifact_store.write(meta.artifact_id, content)
+            study_or_trial.record_artifact(meta)
+            return meta.artifact_id
+        # As Optuna: the meta first, so a trial that cannot take it (finished, say) gets no bytes stored.
+        key, value = artifact_attr(meta)
+        if isinstance(study_or_trial, Study):
+            (storage or study_or_trial.storage).set_study_system_attr(study_or_trial.study_id, key, value)
+        elif isinstance(study_or_trial, Trial) and (storage is None or storage is study_or_trial.study.storage):
+            study_or_trial.set_system_attr(key, value)  # the trial's own copy of its attrs stays current
+        else:
+            assert storage is not None  # _check_target
+            storage.set_trial_system_attr(study_or_trial.trial_id, key, value)
         artifact_store.write(meta.artifact_id, content)
-    key, value = artifact_attr(meta)
-    if isinstance(study_or_trial, Study):
-        (storage or study_or_trial.storage).set_study_system_attr(study_or_trial.study_id, key, value)
-    elif isinstance(study_or_trial, Trial) and (storage is None or storage is study_or_trial.study.storage):
-        study_or_trial.set_system_attr(key, value)  # the trial's own copy of its attrs stays current
-    elif isinstance(study_or_trial, (Trial, FrozenTrial)):
-        assert storage is not None  # _check_target
-        storage.set_trial_system_attr(study_or_trial.trial_id, key, value)
-    else:
-        study_or_trial.record_artifact(meta)
     return meta.artifact_id
 
 

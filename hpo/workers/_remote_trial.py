@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpo.artifacts import ArtifactMeta
 from hpo.distributed import wire
 from hpo.distributions import (
     BaseDistribution,
@@ -18,6 +17,9 @@ from hpo.distributions import (
 from hpo.outcome import validate_report
 from hpo.trial import BaseTrial
 from hpo.workers._channel import AttemptChannel
+
+if TYPE_CHECKING:
+    from hpo.artifacts import ArtifactMeta  # the workers do not import studies and storages
 
 
 class RemoteTrial(BaseTrial):

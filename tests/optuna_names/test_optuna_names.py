@@ -30,7 +30,6 @@ EXCLUDED: dict[str, str] = {
 }
 
 PENDING: dict[str, str] = {
-    "optuna.artifacts": "issue 14 (artifacts)",
     "optuna.integration": "issue 14 (integrations)",
     "optuna.visualization.matplotlib": "issue 13 (plots drawn with matplotlib)",
     "optuna.samplers.NSGAIIISampler": "issue 14",

@@ -1,0 +1,15 @@
+"""Helpers of the artifact tests (a module of its own: ``conftest`` is not importable by name)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def make_bucket(name: str) -> Any:
+    """A new bucket on the server of ``AWS_ENDPOINT_URL``; returns the boto3 client."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    client.create_bucket(Bucket=name)
+    return client
