@@ -166,8 +166,8 @@ def _encode(value: Any) -> Any:
         return {"$object": to_spec(value)}
     if callable(value):
         return {"$callable": path_of(value)}
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays (NSGAIIISampler's reference_points)
+        return _encode(value.tolist())
     raise SpecError(f"{value!r} of type {type(value).__name__} cannot travel as JSON.")
 
 

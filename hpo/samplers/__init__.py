@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from hpo.samplers._base import BaseSampler
+from hpo.samplers._ga import BaseGASampler
 from hpo.samplers._random import RandomSampler
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from hpo.samplers._partial_fixed import PartialFixedSampler
     from hpo.samplers._qmc import QMCSampler
     from hpo.samplers._tpe import TPESampler
-    from hpo.samplers.nsgaii import NSGAIISampler
+    from hpo.samplers.nsgaii import NSGAIIISampler, NSGAIISampler
 
 _LAZY = {
     "BruteForceSampler": "hpo.samplers._brute_force",
@@ -29,17 +30,20 @@ _LAZY = {
     "GPSampler": "hpo.samplers._gp",
     "GridSampler": "hpo.samplers._grid",
     "NSGAIISampler": "hpo.samplers.nsgaii",
+    "NSGAIIISampler": "hpo.samplers.nsgaii",
     "PartialFixedSampler": "hpo.samplers._partial_fixed",
     "QMCSampler": "hpo.samplers._qmc",
     "TPESampler": "hpo.samplers._tpe",
 }
 
 __all__ = [
+    "BaseGASampler",
     "BaseSampler",
     "BruteForceSampler",
     "CmaEsSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIIISampler",
     "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",

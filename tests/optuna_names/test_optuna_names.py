@@ -32,8 +32,6 @@ EXCLUDED: dict[str, str] = {
 PENDING: dict[str, str] = {
     "optuna.integration": "issue 14 (integrations)",
     "optuna.visualization.matplotlib": "issue 13 (plots drawn with matplotlib)",
-    "optuna.samplers.NSGAIIISampler": "issue 14",
-    "optuna.samplers.BaseGASampler": "issue 14",
     "optuna.storages.GrpcStorageProxy": "issue 14 (Optuna's gRPC storage proxy)",
     "optuna.storages.run_grpc_proxy_server": "issue 14 (Optuna's gRPC storage proxy)",
 }

@@ -1,18 +1,18 @@
-"""NSGA-II: the non-dominated sorting genetic algorithm for (multi-objective) optimization."""
+"""NSGA-II, and the machinery it shares with NSGA-III: one elitist genetic sampler, two elite selections."""
 
 from __future__ import annotations
 
+import abc
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.records import TrialState
-from hpo.samplers._base import ConstraintsFunc, IndependentFallbackSampler
+from hpo.samplers._base import ConstraintsFunc
+from hpo.samplers._ga import BaseGASampler
 from hpo.samplers._random import RandomSampler
 from hpo.samplers.nsgaii._after_trial import NSGAIIAfterTrialStrategy
 from hpo.samplers.nsgaii._child_generation import NSGAIIChildGenerationStrategy
@@ -30,11 +30,124 @@ EliteSelection = Callable[["Study", list[FrozenTrial]], list[FrozenTrial]]
 ChildGeneration = Callable[["Study", dict[str, BaseDistribution], list[FrozenTrial]], dict[str, Any]]
 AfterTrial = Callable[["Study", FrozenTrial, TrialState, "Sequence[float] | None"], None]
 
-_GENERATION_KEY = "NSGAIISampler:generation"
-_PARENTS_KEY_PREFIX = "NSGAIISampler:parent:"
+
+class ElitistGASampler(BaseGASampler):
+    """What NSGA-II and NSGA-III share: children of the elite of the previous generation and its parents.
+
+    Each trial belongs to a generation (see :class:`~hpo.samplers.BaseGASampler`); the parents of
+    generation ``g + 1`` are ``elite_selection(study, population of g + parents of g)``. Each child
+    crosses parents picked by crowded binary tournaments, then mutates (see
+    :class:`NSGAIIChildGenerationStrategy`). Parameters outside the intersection of past search
+    spaces, those left to mutation without a ``mutation`` operator, and the whole first generation
+    are drawn at random. Subclasses give the default elite selection (:meth:`_default_elite_selection`).
+    """
+
+    def __init__(
+        self,
+        *,
+        population_size: int,
+        mutation: BaseMutation | None,
+        mutation_prob: float | None,
+        crossover: BaseCrossover | None,
+        crossover_prob: float,
+        swapping_prob: float,
+        seed: int | None,
+        constraints_func: ConstraintsFunc | str | None,
+        elite_population_selection_strategy: EliteSelection | str | None,
+        child_generation_strategy: ChildGeneration | str | None,
+        after_trial_strategy: AfterTrial | str | None,
+    ) -> None:
+        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
+            raise ValueError(f"population_size must be an integer >= 2, got {population_size!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an integer or None, got {seed!r}.")
+        crossover = crossover if crossover is not None else UniformCrossover(swapping_prob)
+        if isinstance(crossover, BaseCrossover) and population_size < crossover.n_parents:
+            raise ValueError(
+                f"{crossover} needs {crossover.n_parents} parents, so population_size must be at least "
+                f"{crossover.n_parents}; got {population_size}."
+            )
+        super().__init__(population_size=population_size)
+        self._seed = seed
+        self._rng = np.random.RandomState(seed)
+        # The first generation, parameters left to mutation, and those outside the relative search space.
+        self._independent_sampler = RandomSampler(seed=seed)
+        constraints = _resolve("constraints_func", constraints_func)
+        self._elite_selection: EliteSelection = _resolve(
+            "elite_population_selection_strategy", elite_population_selection_strategy
+        ) or self._default_elite_selection(population_size, self._rng)
+        self._child_generation: ChildGeneration = _resolve(
+            "child_generation_strategy", child_generation_strategy
+        ) or NSGAIIChildGenerationStrategy(
+            crossover=crossover,
+            crossover_prob=crossover_prob,
+            swapping_prob=swapping_prob,
+            mutation=mutation,
+            mutation_prob=mutation_prob,
+            rng=self._rng,
+        )
+        self._after_trial: AfterTrial = _resolve("after_trial_strategy", after_trial_strategy) or (
+            NSGAIIAfterTrialStrategy(constraints_func=constraints)
+        )
+        self._search_spaces: dict[tuple[int, int, str], IntersectionSearchSpace] = {}
+        self._lock = threading.Lock()
+
+    @abc.abstractmethod
+    def _default_elite_selection(self, population_size: int, rng: np.random.RandomState) -> EliteSelection:
+        """The elite selection used when the caller gives none."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(population_size={self._population_size}, seed={self._seed!r})"
+
+    @property
+    def population_size(self) -> int:
+        assert self._population_size is not None
+        return self._population_size
+
+    @population_size.setter
+    def population_size(self, value: int) -> None:
+        self._population_size = value
+
+    def reseed_rng(self) -> None:
+        self._rng.seed()
+        self._independent_sampler.reseed_rng()
+
+    # --- the sampler interface -----------------------------------------------------------------
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        key = (id(study.storage), study.study_id, study.study_name)
+        with self._lock:
+            space = self._search_spaces.setdefault(key, IntersectionSearchSpace()).calculate(study)
+        return {name: dist for name, dist in space.items() if not dist.single()}
+
+    def select_parent(self, study: Study, generation: int) -> list[FrozenTrial]:
+        previous = self.get_population(study, generation - 1) + self.get_parent_population(study, generation - 1)
+        return self._elite_selection(study, previous)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        with self._lock:
+            parents = self.get_parent_population(study, self.get_trial_generation(study, trial))
+            if not parents or not search_space:
+                return {}
+            return self._child_generation(study, search_space, parents)
+
+    def sample_independent(
+        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._independent_sampler.before_trial(study, trial)
+
+    def after_trial(
+        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._after_trial(study, trial, state, values)
+        self._independent_sampler.after_trial(study, trial, state, values)
 
 
-class NSGAIISampler(IndependentFallbackSampler):
+class NSGAIISampler(ElitistGASampler):
     """Evolves a population of trials: children of the best ``population_size`` trials so far.
 
     Each trial belongs to a generation; generation ``g + 1`` starts once ``population_size``
@@ -84,128 +197,22 @@ class NSGAIISampler(IndependentFallbackSampler):
         child_generation_strategy: ChildGeneration | str | None = None,
         after_trial_strategy: AfterTrial | str | None = None,
     ) -> None:
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise ValueError(f"population_size must be an integer >= 2, got {population_size!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an integer or None, got {seed!r}.")
-        crossover = crossover if crossover is not None else UniformCrossover(swapping_prob)
-        if isinstance(crossover, BaseCrossover) and population_size < crossover.n_parents:
-            raise ValueError(
-                f"{crossover} needs {crossover.n_parents} parents, so population_size must be at least "
-                f"{crossover.n_parents}; got {population_size}."
-            )
-        self._population_size = population_size
-        self._seed = seed
-        self._rng = np.random.RandomState(seed)
-        # The first generation, parameters left to mutation, and those outside the relative search space.
-        self._independent_sampler = RandomSampler(seed=seed)
-        constraints = _resolve("constraints_func", constraints_func)
-        self._elite_selection: EliteSelection = _resolve(
-            "elite_population_selection_strategy", elite_population_selection_strategy
-        ) or NSGAIIElitePopulationSelectionStrategy(population_size=population_size)
-        self._child_generation: ChildGeneration = _resolve(
-            "child_generation_strategy", child_generation_strategy
-        ) or NSGAIIChildGenerationStrategy(
+        super().__init__(
+            population_size=population_size,
+            mutation=mutation,
+            mutation_prob=mutation_prob,
             crossover=crossover,
             crossover_prob=crossover_prob,
             swapping_prob=swapping_prob,
-            mutation=mutation,
-            mutation_prob=mutation_prob,
-            rng=self._rng,
+            seed=seed,
+            constraints_func=constraints_func,
+            elite_population_selection_strategy=elite_population_selection_strategy,
+            child_generation_strategy=child_generation_strategy,
+            after_trial_strategy=after_trial_strategy,
         )
-        self._after_trial: AfterTrial = _resolve("after_trial_strategy", after_trial_strategy) or (
-            NSGAIIAfterTrialStrategy(constraints_func=constraints)
-        )
-        self._caches: dict[tuple[int, int, str], _StudyCache] = {}
-        self._lock = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"NSGAIISampler(population_size={self._population_size}, seed={self._seed!r})"
-
-    @property
-    def population_size(self) -> int:
-        return self._population_size
-
-    def reseed_rng(self) -> None:
-        self._rng.seed()
-        super().reseed_rng()
-
-    # --- the sampler interface -----------------------------------------------------------------
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        with self._lock:
-            space = self._cache(study).search_space.calculate(study)
-        return {name: dist for name, dist in space.items() if not dist.single()}
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        with self._lock:
-            generation = self._trial_generation(study, trial)
-            parents = self._parent_population(study, generation)
-            if not parents or not search_space:
-                return {}
-            return self._child_generation(study, search_space, parents)
-
-    def after_trial(
-        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
-    ) -> None:
-        self._after_trial(study, trial, state, values)
-        super().after_trial(study, trial, state, values)
-
-    # --- generations -------------------------------------------------------------------------
-    def _cache(self, study: Study) -> _StudyCache:
-        return self._caches.setdefault((id(study.storage), study.study_id, study.study_name), _StudyCache())
-
-    def _trial_generation(self, study: Study, trial: FrozenTrial) -> int:
-        """The trial's generation: the latest one, or the next once the latest has a full population."""
-        stored = trial.system_attrs.get(_GENERATION_KEY)
-        if stored is not None:
-            return stored
-        cache = self._cache(study)
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if t.number not in cache.counted:  # a COMPLETE trial never changes, so it is counted once
-                cache.counted.add(t.number)
-                if _GENERATION_KEY in t.system_attrs:
-                    cache.sizes[t.system_attrs[_GENERATION_KEY]] += 1
-        latest = max(cache.sizes, default=0)
-        generation = latest + 1 if cache.sizes[latest] >= self._population_size else latest
-        study.storage.set_trial_system_attr(trial.trial_id, _GENERATION_KEY, generation)
-        return generation
-
-    def _population(self, study: Study, generation: int) -> list[FrozenTrial]:
-        return [
-            t
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.system_attrs.get(_GENERATION_KEY) == generation
-        ]
-
-    def _parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
-        """The elite that breeds ``generation``: chosen once, stored in the study's system attributes."""
-        if generation == 0:
-            return []
-        cache = self._cache(study)
-        if generation not in cache.parents:
-            key = f"{_PARENTS_KEY_PREFIX}{generation}"
-            stored_ids = study.storage.get_study_system_attrs(study.study_id).get(key)
-            if stored_ids is not None:
-                ids = set(stored_ids)
-                parents = [t for t in study.get_trials(deepcopy=False) if t.trial_id in ids]
-            else:
-                previous = self._population(study, generation - 1) + self._parent_population(study, generation - 1)
-                parents = sorted(self._elite_selection(study, previous), key=lambda t: t.number)
-                study.storage.set_study_system_attr(study.study_id, key, [t.trial_id for t in parents])
-            cache.parents[generation] = parents
-        return cache.parents[generation]
-
-
-@dataclass
-class _StudyCache:
-    """What the sampler keeps of one study; all of it derives from finished trials, which never change."""
-
-    search_space: IntersectionSearchSpace = field(default_factory=IntersectionSearchSpace)
-    counted: set[int] = field(default_factory=set)  # numbers of the COMPLETE trials counted in `sizes`
-    sizes: Counter[int] = field(default_factory=Counter)  # COMPLETE trials per generation
-    parents: dict[int, list[FrozenTrial]] = field(default_factory=dict)  # parent population per generation
+    def _default_elite_selection(self, population_size: int, rng: np.random.RandomState) -> EliteSelection:
+        return NSGAIIElitePopulationSelectionStrategy(population_size=population_size)
 
 
 def _resolve(name: str, value: Callable[..., Any] | str | None) -> Any:
