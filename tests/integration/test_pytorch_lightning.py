@@ -1,0 +1,181 @@
+"""PyTorchLightningPruningCallback with real Lightning (``lightning.pytorch`` and ``pytorch_lightning``):
+values per epoch, pruning, a wrong monitor, DDP on an RDBStorage (and its refusal elsewhere), a missing
+lightning. The DDP test spawns 2 processes (slow on a busy machine: ~25 s alone, 50 s at load 10)."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch
+import pytest
+import pytorch_lightning
+import torch
+from integration_helpers_a import error_without, study_with
+from torch import nn
+
+import hpo
+from hpo.integration import PyTorchLightningPruningCallback
+from hpo.pruners import BasePruner
+from hpo.study import Study
+from hpo.trial import FrozenTrial, TrialState
+
+
+class _Classifier:
+    """A one-layer classifier on 4 rows, logging ``val_loss`` and ``accuracy`` each validation epoch
+    (mixed into each package's LightningModule below; module level, so DDP's processes unpickle it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.layer = nn.Linear(4, 2)
+        self.logged: list[tuple[int, float]] = []
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        data, target = batch
+        return nn.functional.cross_entropy(self.layer(data), target)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        data, target = batch
+        loss = nn.functional.cross_entropy(self.layer(data), target)
+        accuracy = (self.layer(data).argmax(dim=1) == target).double().mean()
+        distributed = self.trainer.world_size > 1
+        if distributed:  # a different value per process, as in Optuna's DDP test
+            accuracy = torch.tensor(0.3 if self.global_rank == 0 else 0.6)
+        self.log("accuracy", accuracy, sync_dist=distributed)
+        self.log("val_loss", loss)
+        if not self.trainer.sanity_checking:
+            self.logged.append((self.current_epoch, float(loss)))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.layer.parameters(), lr=0.5)
+
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        return self._data()
+
+    def val_dataloader(self) -> torch.utils.data.DataLoader:
+        return self._data()
+
+    def _data(self) -> torch.utils.data.DataLoader:
+        data = torch.randn(4, 4, generator=torch.Generator().manual_seed(1))
+        return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data, (data[:, 0] > 0).long()), batch_size=4)
+
+
+class LightningModel(_Classifier, lightning.pytorch.LightningModule):  # type: ignore[misc]
+    pass
+
+
+class PyTorchLightningModel(_Classifier, pytorch_lightning.LightningModule):  # type: ignore[misc]
+    pass
+
+
+MODELS = {"lightning.pytorch": LightningModel, "pytorch_lightning": PyTorchLightningModel}
+
+
+def _trainer(package: str, root: Path, callback: Any, epochs: int = 3, **kwargs: Any) -> Any:
+    pl = importlib.import_module(package)
+    return pl.Trainer(max_epochs=epochs, accelerator="cpu", default_root_dir=root, enable_checkpointing=False,
+                      logger=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[callback],
+                      **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Any:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|GPU available).*")
+        yield
+
+
+@pytest.mark.parametrize("package", ["lightning.pytorch", "pytorch_lightning"])
+def test_reports_the_monitored_metric_each_epoch_and_prunes(package: str, tmp_path: Path) -> None:
+    models = []
+
+    def objective(trial: hpo.Trial) -> float:
+        model = MODELS[package]()
+        models.append(model)
+        _trainer(package, tmp_path, PyTorchLightningPruningCallback(trial, monitor="val_loss")).fit(model)
+        return 1.0
+
+    study = study_with(False)
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE and trial.value == 1.0
+    assert trial.intermediate_values == pytest.approx(dict(models[0].logged))
+    assert list(trial.intermediate_values) == [0, 1, 2]
+
+    study = study_with(True)
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED and list(trial.intermediate_values) == [0]
+    assert trial.intermediate_values[0] == pytest.approx(models[1].logged[0][1])
+
+
+def test_pruned_message_names_the_epoch(tmp_path: Path) -> None:
+    trial = study_with(True).ask()
+    trainer = _trainer("lightning.pytorch", tmp_path, PyTorchLightningPruningCallback(trial, "accuracy"))
+    with pytest.raises(hpo.TrialPruned, match="Trial was pruned at epoch 0."):
+        trainer.fit(LightningModel())
+
+
+def test_a_monitor_that_is_not_logged_warns_and_reports_nothing(tmp_path: Path) -> None:
+    study = study_with(True)
+
+    def objective(trial: hpo.Trial) -> float:
+        callback = PyTorchLightningPruningCallback(trial, monitor="InvalidMonitor")
+        with pytest.warns(UserWarning, match="'InvalidMonitor' is not in the evaluation logs"):
+            _trainer("lightning.pytorch", tmp_path, callback, epochs=1).fit(LightningModel())
+        return 1.0
+
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].state == TrialState.COMPLETE and study.trials[0].intermediate_values == {}
+
+
+def _ddp_objective(root: Path) -> Any:
+    def objective(trial: hpo.Trial) -> float:
+        callback = PyTorchLightningPruningCallback(trial, monitor="accuracy")
+        trainer = _trainer("lightning.pytorch", root, callback, devices=2, strategy="ddp_spawn")
+        trainer.fit(LightningModel())
+        callback.check_pruned()
+        return 1.0
+
+    return objective
+
+
+class PruneFromStep(BasePruner):
+    """Prunes once the trial has reported ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        return trial.last_step is not None and trial.last_step >= self.step
+
+
+@pytest.mark.slow
+def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(tmp_path: Path) -> None:
+    study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'ddp.db'}", pruner=PruneFromStep(1))
+    study.optimize(_ddp_objective(tmp_path), n_trials=1)  # 2 processes, 3 epochs; pruned after epoch 1
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED
+    assert trial.intermediate_values == pytest.approx({0: 0.45, 1: 0.45})  # the mean of the ranks' 0.3 and 0.6
+
+
+@pytest.mark.parametrize("storage", [None, "none (FixedTrial)"])
+def test_ddp_refuses_a_trial_the_processes_cannot_share(storage: str | None, tmp_path: Path) -> None:
+    if storage is None:  # in memory: each process would see its own copy
+        trial: Any = hpo.create_study().ask()
+    else:  # a trial that is not a storage's (as on a Celery worker)
+        trial = hpo.trial.FixedTrial({})
+    callback = PyTorchLightningPruningCallback(trial, monitor="accuracy")
+    trainer = _trainer("lightning.pytorch", tmp_path, callback, devices=2, strategy="ddp_spawn")
+    with pytest.raises(ValueError, match="supports only hpo.storages.RDBStorage in DDP"):
+        callback.on_fit_start(trainer, LightningModel())
+    callback.check_pruned()  # nothing to do outside DDP
+
+
+def test_without_lightning_using_the_callback_names_the_package() -> None:
+    message = error_without(["lightning", "pytorch_lightning"],
+                            "hpo.integration.PyTorchLightningPruningCallback(trial, 'val_loss')")
+    assert "pip install lightning" in message
