@@ -50,4 +50,11 @@ class GCSArtifactStore:
         self.bucket_obj.blob(artifact_id).upload_from_string(content_body.read())
 
     def remove(self, artifact_id: str) -> None:
-        self.bucket_obj.delete_blob(artifact_id)
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.bucket_obj.delete_blob(artifact_id)
+        except NotFound as e:  # ArtifactNotFound, so that Backoff does not retry it
+            raise ArtifactNotFound(
+                f"Artifact storage with bucket: {self.bucket_name}, artifact_id: {artifact_id} was not found"
+            ) from e

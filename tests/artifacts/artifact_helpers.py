@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+#: The bucket the GCS emulator of the tests starts with.
+GCS_BUCKET = "artifacts"
+
 
 def make_bucket(name: str) -> Any:
     """A new bucket on the server of ``AWS_ENDPOINT_URL``; returns the boto3 client."""
@@ -12,4 +15,14 @@ def make_bucket(name: str) -> Any:
 
     client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     client.create_bucket(Bucket=name)
+    return client
+
+
+def make_gcs_bucket(name: str) -> Any:
+    """A new bucket on the GCS emulator of ``STORAGE_EMULATOR_HOST``; returns the google-cloud-storage client."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project="test", credentials=AnonymousCredentials())
+    client.create_bucket(name)
     return client

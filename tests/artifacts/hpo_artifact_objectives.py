@@ -1,7 +1,8 @@
 """Objectives that upload artifacts, run by real Celery workers in the artifact tests (allowed by module name).
 
-The store comes from the worker's environment: a shared directory (``HPO_TEST_ARTIFACT_DIR``) or an S3
-bucket (``HPO_TEST_ARTIFACT_BUCKET``, on the server of ``AWS_ENDPOINT_URL``).
+The store comes from the worker's environment: a shared directory (``HPO_TEST_ARTIFACT_DIR``), an S3
+bucket (``HPO_TEST_ARTIFACT_BUCKET``, on the server of ``AWS_ENDPOINT_URL``) or a GCS bucket
+(``HPO_TEST_GCS_BUCKET``, on the emulator of ``STORAGE_EMULATOR_HOST``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hpo.artifacts import (
     ArtifactStore,
     Boto3ArtifactStore,
     FileSystemArtifactStore,
+    GCSArtifactStore,
     get_all_artifact_meta,
     upload_artifact,
 )
@@ -49,3 +51,7 @@ def shared_directory(trial: hpo.trial.BaseTrial) -> float:
 
 def s3_bucket(trial: hpo.trial.BaseTrial) -> float:
     return _with_artifacts(trial, Boto3ArtifactStore(os.environ["HPO_TEST_ARTIFACT_BUCKET"]))
+
+
+def gcs_bucket(trial: hpo.trial.BaseTrial) -> float:
+    return _with_artifacts(trial, GCSArtifactStore(os.environ["HPO_TEST_GCS_BUCKET"]))
