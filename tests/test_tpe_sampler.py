@@ -13,9 +13,9 @@ from scipy.stats import truncnorm
 
 import hpo
 from hpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from hpo.multi_objective import hypervolume, is_pareto_front, select_by_hypervolume
 from hpo.samplers import RandomSampler, TPESampler
 from hpo.samplers._tpe import _truncnorm
-from hpo.samplers._tpe._hssp import hypervolume, pareto_mask, select_by_hypervolume
 from hpo.samplers._tpe._split import below_mask
 from hpo.samplers._tpe.parzen_estimator import ParzenEstimator, ParzenEstimatorParameters
 from hpo.samplers._tpe.sampler import RELATIVE_PARAMS_KEY, _auto_candidates
@@ -356,7 +356,7 @@ def test_hypervolume_is_exact(dim: int) -> None:
 def test_greedy_hypervolume_selection_matches_plain_greedy(dim: int) -> None:
     points = np.random.RandomState(0).rand(25, dim)
     points /= np.linalg.norm(points, axis=1, keepdims=True)  # all on one front
-    assert pareto_mask(points).all()
+    assert is_pareto_front(points).all()
     reference = np.full(dim, 1.1)
     chosen: list[int] = []
     for _ in range(5):

@@ -25,7 +25,7 @@ from hpo.importance._base import (
     sort_by_importance,
     target_values,
 )
-from hpo.multi_objective import is_pareto_front
+from hpo.multi_objective import best_by_rank
 from hpo.records import StudyDirection
 from hpo.trial import FrozenTrial
 
@@ -172,89 +172,9 @@ def _top(loss: np.ndarray, quantile: float) -> np.ndarray:
     if loss.ndim == 1:  # ties with the cutoff are all in
         cutoff = np.partition(loss, math.ceil(quantile * n) - 1)[math.ceil(quantile * n) - 1]
         return loss <= cutoff
-    return _best_by_rank(loss, math.ceil(quantile * n))
-
-
-def _best_by_rank(loss: np.ndarray, n_best: int) -> np.ndarray:
-    """Mask of ``n_best`` rows: whole non-domination ranks, the last one cut by hypervolume contribution."""
-    chosen = np.zeros(len(loss), dtype=bool)
-    remaining = np.arange(len(loss))
-    while n_best > 0:
-        front = remaining[is_pareto_front(loss[remaining])]
-        if len(front) > n_best:
-            front = front[_hypervolume_subset(loss[front], n_best)]
-        chosen[front] = True
-        n_best -= len(front)
-        remaining = remaining[~chosen[remaining]]
+    chosen = np.zeros(n, dtype=bool)
+    chosen[best_by_rank(loss, math.ceil(quantile * n))] = True
     return chosen
-
-
-def _hypervolume_subset(points: np.ndarray, size: int) -> np.ndarray:
-    """Indices of ``size`` points chosen greedily by hypervolume contribution (duplicates last).
-
-    The reference point is 10% beyond the worst point of each objective, as in multi-objective TPE.
-    """
-    worst = np.max(points, axis=0)
-    reference = np.maximum(1.1 * worst, 0.9 * worst)
-    reference[reference == 0] = 1e-12
-    unique, first = np.unique(points, axis=0, return_index=True)
-    if len(unique) <= size:  # every distinct point, then duplicates in order
-        rest = np.setdiff1d(np.arange(len(points)), first)
-        return np.concatenate((first, rest[: size - len(unique)]))
-    if not np.all(np.isfinite(reference)):
-        return first[:size]
-    if points.shape[1] == 2:
-        return first[_greedy_2d(unique, size, reference)]
-    return first[_greedy_nd(unique, size, reference)]
-
-
-def _greedy_2d(front: np.ndarray, size: int, reference: np.ndarray) -> np.ndarray:
-    """Greedy subset of a lexsorted 2-d front: each contribution is one rectangle, updated in O(n)."""
-    corner = np.repeat(reference[np.newaxis], len(front), axis=0)  # far corner of each point's rectangle
-    left = np.arange(len(front))
-    points = front.copy()
-    picked = []
-    for _ in range(size):
-        best = int(np.argmax(np.prod(corner - points, axis=1)))
-        picked.append(left[best])
-        chosen = points[best]
-        keep = np.arange(len(left)) != best
-        left, points, corner = left[keep], points[keep], corner[keep]
-        corner[:best, 0] = np.minimum(corner[:best, 0], chosen[0])
-        corner[best:, 1] = np.minimum(corner[best:, 1], chosen[1])
-    return np.array(picked, dtype=int)
-
-
-def _greedy_nd(points: np.ndarray, size: int, reference: np.ndarray) -> np.ndarray:
-    """Lazy greedy subset: contributions only shrink as points are picked, so a stale one is an upper bound."""
-    bound = np.prod(reference - points, axis=1)
-    picked: list[int] = []
-    volume = 0.0
-    for _ in range(size):
-        best, best_gain = -1, -np.inf
-        for i in np.argsort(-bound, kind="stable"):
-            if bound[i] <= best_gain:
-                break
-            gain = _hypervolume(points[picked + [int(i)]], reference) - volume
-            bound[i] = gain
-            if gain > best_gain:
-                best, best_gain = int(i), gain
-        picked.append(best)
-        volume += best_gain
-        bound[best] = -np.inf
-    return np.array(picked, dtype=int)
-
-
-def _hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
-    """Exact volume dominated by ``points`` up to ``reference``, by slicing along the last objective."""
-    if points.shape[1] == 2:
-        points = points[np.argsort(points[:, 0], kind="stable")]
-        width = np.diff(np.append(points[:, 0], reference[0]))
-        return float(width @ (reference[1] - np.minimum.accumulate(points[:, 1])))
-    order = np.argsort(points[:, -1], kind="stable")
-    points = points[order]
-    heights = np.diff(np.append(points[:, -1], reference[-1]))
-    return sum(float(h) * _hypervolume(points[: i + 1, :-1], reference[:-1]) for i, h in enumerate(heights) if h > 0)
 
 
 def _regimes(name: str, trials: list[FrozenTrial]) -> list[tuple[BaseDistribution | None, np.ndarray]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hpo.multi_objective import best_by_rank
 from hpo.records import TrialState
-from hpo.samplers._tpe._hssp import pareto_mask, select_by_hypervolume
 
 
 def below_mask(
@@ -36,7 +36,7 @@ def below_mask(
         if loss.shape[1] == 1:
             best = np.lexsort((numbers[complete], loss[complete, 0]))[:take]
         else:
-            best = _best_multi_objective(loss[complete], take)
+            best = best_by_rank(loss[complete], take)
         mask[complete[best]] = True
     n_below -= take
 
@@ -57,19 +57,3 @@ def below_mask(
     return mask
 
 
-def _best_multi_objective(loss: np.ndarray, n_below: int) -> np.ndarray:
-    """Indices of ``n_below`` rows: whole non-domination ranks, the last one cut by hypervolume."""
-    chosen: list[np.ndarray] = []
-    remaining = np.arange(len(loss))
-    left = n_below
-    while left > 0:
-        front = remaining[pareto_mask(loss[remaining])]
-        if len(front) > left:
-            worst = np.max(loss[front], axis=0)
-            reference = np.maximum(1.1 * worst, 0.9 * worst)
-            reference[reference == 0] = 1e-12
-            front = front[select_by_hypervolume(loss[front], left, reference)]
-        chosen.append(front)
-        left -= len(front)
-        remaining = np.setdiff1d(remaining, front, assume_unique=True)
-    return np.concatenate(chosen)
