@@ -18,18 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo.importance._base import (
-    TargetFunc,
-    common_distributions,
-    completed_trials,
-    require_target,
-    sort_by_importance,
-    usable_trials,
-)
-from hpo.importance._forest import ForestEvaluator, encode
+from hpo.distributions import BaseDistribution
+from hpo.importance._forest import Encoded, ForestEvaluator
 
 if TYPE_CHECKING:
-    from hpo.study import Study
+    from sklearn.ensemble import RandomForestRegressor
 
 
 class FanovaImportanceEvaluator(ForestEvaluator):
@@ -49,25 +42,10 @@ class FanovaImportanceEvaluator(ForestEvaluator):
         seed: Seed of the forest; give one for the same importances on every call.
     """
 
-    def evaluate(
-        self,
-        study: Study,
-        params: list[str] | None = None,
-        *,
-        target: TargetFunc | None = None,
-    ) -> dict[str, float]:
-        require_target(study, target)
-        trials = completed_trials(study)
-        distributions = common_distributions(trials, params)
-        varying = {name: dist for name, dist in distributions.items() if not dist.single()}
-        fixed = dict.fromkeys((name for name in distributions if name not in varying), 0.0)
-        if not varying:
-            return fixed
-        trials, values = usable_trials(trials, distributions, target)
-        if len(trials) <= 1:
-            return dict.fromkeys(params if params is not None else distributions, 0.0)
-        encoded = encode(trials, varying)
-        forest = self._fit(encoded.x, values)
+    def _rated(self, distributions: dict[str, BaseDistribution]) -> dict[str, BaseDistribution]:
+        return {name: dist for name, dist in distributions.items() if not dist.single()}
+
+    def _importances(self, forest: RandomForestRegressor, encoded: Encoded, n_trials: int) -> np.ndarray:
         low, width = encoded.bounds[:, 0], encoded.bounds[:, 1] - encoded.bounds[:, 0]
         totals, shares = [], []
         for estimator in forest.estimators_:
@@ -78,11 +56,10 @@ class FanovaImportanceEvaluator(ForestEvaluator):
         if not explained.any():
             raise RuntimeError(
                 f"fANOVA found no variance to explain: every tree of the forest predicts one value for the "
-                f"{len(trials)} usable trials (their objective values are all equal). Run more trials with "
+                f"{n_trials} usable trials (their objective values are all equal). Run more trials with "
                 "different outcomes, or rate another target."
             )
-        importances = np.mean(np.array(shares)[explained], axis=0)
-        return sort_by_importance({**dict(zip(varying, importances.tolist())), **fixed})
+        return np.mean(np.array(shares)[explained], axis=0)
 
 
 def _tree_variances(

@@ -7,11 +7,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution
-from hpo.importance._base import BaseImportanceEvaluator
+from hpo.importance._base import (
+    BaseImportanceEvaluator,
+    TargetFunc,
+    common_distributions,
+    completed_trials,
+    require_target,
+    sort_by_importance,
+    usable_trials,
+)
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
+
+    from hpo.study import Study
 
 
 class Encoded(NamedTuple):
@@ -58,7 +68,12 @@ def _choice_indices(values: list[Any], dist: CategoricalDistribution) -> np.ndar
 
 
 class ForestEvaluator(BaseImportanceEvaluator):
-    """An evaluator that fits scikit-learn's ``RandomForestRegressor`` to the trials."""
+    """An evaluator that fits scikit-learn's ``RandomForestRegressor`` to the trials.
+
+    :meth:`evaluate` selects the COMPLETE trials and the parameters all of them have, fits the forest and
+    hands it to :meth:`_importances`; subclasses say which parameters they rate (:meth:`_rated`; the
+    others get 0.0) and how the forest rates them.
+    """
 
     def __init__(self, *, n_trees: int = 64, max_depth: int = 64, seed: int | None = None) -> None:
         for name, value in (("n_trees", n_trees), ("max_depth", max_depth)):
@@ -68,6 +83,35 @@ class ForestEvaluator(BaseImportanceEvaluator):
         self._n_trees = n_trees
         self._max_depth = max_depth
         self._seed = seed
+
+    def evaluate(
+        self,
+        study: Study,
+        params: list[str] | None = None,
+        *,
+        target: TargetFunc | None = None,
+    ) -> dict[str, float]:
+        require_target(study, target)
+        trials = completed_trials(study)
+        distributions = common_distributions(trials, params)
+        rated = self._rated(distributions)
+        unrated = dict.fromkeys((name for name in distributions if name not in rated), 0.0)
+        if not rated:
+            return unrated
+        trials, values = usable_trials(trials, distributions, target)
+        if len(trials) <= 1:
+            return dict.fromkeys(params if params is not None else distributions, 0.0)
+        encoded = encode(trials, rated)
+        importances = self._importances(self._fit(encoded.x, values), encoded, len(trials))
+        return sort_by_importance({**dict(zip(rated, importances.tolist())), **unrated})
+
+    def _rated(self, distributions: dict[str, BaseDistribution]) -> dict[str, BaseDistribution]:
+        """The parameters the forest rates (all, by default)."""
+        return distributions
+
+    def _importances(self, forest: RandomForestRegressor, encoded: Encoded, n_trials: int) -> np.ndarray:
+        """One importance per rated parameter, in ``encoded.columns``' order."""
+        raise NotImplementedError
 
     def _fit(self, x: np.ndarray, y: np.ndarray) -> RandomForestRegressor:
         forest = self._forest_class(

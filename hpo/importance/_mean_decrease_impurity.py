@@ -6,18 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo.importance._base import (
-    TargetFunc,
-    common_distributions,
-    completed_trials,
-    require_target,
-    sort_by_importance,
-    usable_trials,
-)
-from hpo.importance._forest import ForestEvaluator, encode
+from hpo.importance._forest import Encoded, ForestEvaluator
 
 if TYPE_CHECKING:
-    from hpo.study import Study
+    from sklearn.ensemble import RandomForestRegressor
 
 
 class MeanDecreaseImpurityImportanceEvaluator(ForestEvaluator):
@@ -34,23 +26,6 @@ class MeanDecreaseImpurityImportanceEvaluator(ForestEvaluator):
         seed: Seed of the forest; give one for the same importances on every call.
     """
 
-    def evaluate(
-        self,
-        study: Study,
-        params: list[str] | None = None,
-        *,
-        target: TargetFunc | None = None,
-    ) -> dict[str, float]:
-        require_target(study, target)
-        trials = completed_trials(study)
-        distributions = common_distributions(trials, params)
-        if not distributions:
-            return {}
-        trials, values = usable_trials(trials, distributions, target)
-        if len(trials) <= 1:
-            return dict.fromkeys(params if params is not None else distributions, 0.0)
-        encoded = encode(trials, distributions)
-        forest = self._fit(encoded.x, values)
+    def _importances(self, forest: RandomForestRegressor, encoded: Encoded, n_trials: int) -> np.ndarray:
         per_column = forest.feature_importances_
-        importances = {name: float(np.sum(per_column[cols])) for name, cols in zip(distributions, encoded.columns)}
-        return sort_by_importance(importances)
+        return np.array([np.sum(per_column[columns]) for columns in encoded.columns])
