@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import click
 
@@ -26,6 +27,9 @@ def report(study_name: str | None, storage: str, output: str | None, title: str 
     The file opens offline (plotly.js and the data are inside), to attach to a paper or a ticket.
     STUDY may be left out when the storage holds one study. The storage is opened read-only.
     """
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {output!r} does not exist; create it first.",
+                                 param_hint="-o/--output")
     check_database_exists(storage)
     import hpo
     from hpo.dashboard import open_read_only

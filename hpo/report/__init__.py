@@ -8,9 +8,14 @@ so that the file stays small: 6 MB at 1,000 trials, under 10 MB at 20,000.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+from hpo.records import TrialState
 from hpo.report._figures import figures, importances, objective_names
 from hpo.report._page import PageContent, render
 from hpo.report._view import TrialView, best_trials, sample, table_trials
@@ -31,10 +36,27 @@ def build_report(study: Study, *, title: str | None = None, max_trials: int = DE
         max_trials: The trials table holds at most this many trials (beyond it, the best half of this many
             and the most recent ones), the plots half as many (a sample beyond that); at least 10.
     """
-    import plotly.offline
-
     if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 10:
         raise ValueError(f"max_trials must be an integer of at least 10, got {max_trials!r}.")
+    with _quiet_plots():
+        return _build(study, title, max_trials)
+
+
+@contextlib.contextmanager
+def _quiet_plots() -> Iterator[None]:
+    """The plots' warnings (a trial omitted for an infinite value...) off: the page says what it shows."""
+    logger = logging.getLogger("hpo.visualization")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _build(study: Study, title: str | None, max_trials: int) -> str:
+    import plotly.offline
+
     trials = study.get_trials(deepcopy=False)
     full = TrialView(study, trials)
     directions = full.directions
@@ -48,6 +70,11 @@ def build_report(study: Study, *, title: str | None = None, max_trials: int = DE
     elif not best:
         notices.append("No trial of this study completed (with finite, feasible values): there is no best trial, "
                        "no importance and no plot of values yet.")
+    infinite = sum(1 for t in trials if t.state == TrialState.COMPLETE and t.values is not None
+                   and not all(math.isfinite(v) for v in t.values))
+    if infinite:
+        notices.append(f"{infinite:,} complete trial{'s have' if infinite > 1 else ' has'} an infinite or NaN value: "
+                       "the plots leave them out, the trials table lists them.")
     return render(
         PageContent(
             title=title or f"hpo report: {study.study_name}",

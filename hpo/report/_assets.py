@@ -185,6 +185,7 @@ JS = r"""
     th.addEventListener("click", function () {
       view.descending = view.sort === index ? !view.descending : false;
       view.sort = index;
+      view.page = 0;
       refresh();
     });
   });

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hpo import visualization
 from hpo.importance import get_param_importances
 from hpo.records import StudyDirection, TrialState
-from hpo.report._view import Sample, TrialView, curves, losses, ranked
+from hpo.report._view import Sample, TrialView, curves, losses, ranked, sample
 from hpo.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 #: The slice and parallel coordinate plots show at most this many parameters (the most important).
 MAX_PLOTTED_PARAMS = 8
+#: Beyond this many objectives the hypervolume computations (PED-ANOVA's Pareto-front ranking, the
+#: hypervolume history) grow slow: the importances skip the Pareto front, the history draws fewer trials.
+MAX_FRONT_OBJECTIVES = 3
+#: The hypervolume history draws at most this many trials beyond ``MAX_FRONT_OBJECTIVES`` objectives.
+MAX_HYPERVOLUME_TRIALS = 500
 #: PED-ANOVA's warning for a ``target`` that is not to be minimized: the report's targets are.
 _LOW_TARGET_WARNING = "computes the importances of params to achieve low `target` values"
 
@@ -68,12 +73,21 @@ def importances(full: TrialView, names: list[str]) -> Importances:
     """PED-ANOVA importances: of the objective; with several objectives, of reaching the Pareto front and
     of each objective."""
     directions = full.directions
+    notes: list[str] = []
+    complete = full.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        return Importances({}, [], [])
+    if not any(t.params for t in complete):
+        return Importances({}, [], ["The complete trials have no parameters."])
     runs: list[tuple[str, Callable[[FrozenTrial], float] | None]] = [(names[0], None)]
     if len(directions) > 1:
-        runs = [("Pareto front", None)] + [(n, _lower_is_better(i, d)) for i, (n, d) in enumerate(zip(names,
-                                                                                                      directions))]
+        runs = [(n, _lower_is_better(i, d)) for i, (n, d) in enumerate(zip(names, directions))]
+        if len(directions) <= MAX_FRONT_OBJECTIVES:
+            runs.insert(0, ("Pareto front", None))
+        else:
+            notes.append(f"No importance for reaching the Pareto front: its hypervolume ranking is slow beyond "
+                         f"{MAX_FRONT_OBJECTIVES} objectives.")
     columns: dict[str, dict[str, float]] = {}
-    notes: list[str] = []
     for column, target in runs:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -113,12 +127,12 @@ def _reference_point(trials: list[FrozenTrial], directions: Sequence[StudyDirect
     return point
 
 
-def figures(full: TrialView, sample: Sample, names: list[str], importance: Importances) -> list[Figure]:
+def figures(full: TrialView, chosen: Sample, names: list[str], importance: Importances) -> list[Figure]:
     """Every figure of the report, in page order; a figure that cannot be drawn says why."""
     directions = full.directions
     trials = full.get_trials(deepcopy=False)
-    plotted = TrialView(full, sample.trials)
-    sample_notes = [sample.note] if sample.note else []
+    plotted = TrialView(full, chosen.trials)
+    sample_notes = [chosen.note] if chosen.note else []
     ranked_trials = ranked(trials, directions)
     drawn: list[Figure] = []
     multi = len(directions) > 1
@@ -133,10 +147,16 @@ def figures(full: TrialView, sample: Sample, names: list[str], importance: Impor
                                lambda: visualization.plot_pareto_front(plotted, target_names=names), sample_notes))
         if ranked_trials:
             reference = _reference_point(ranked_trials, directions)
+            volume = plotted
+            volume_notes = list(sample_notes)
+            if len(directions) > MAX_FRONT_OBJECTIVES and len(chosen.trials) > MAX_HYPERVOLUME_TRIALS:
+                fewer = sample(trials, directions, MAX_HYPERVOLUME_TRIALS,
+                               f"With {len(directions)} objectives, this plot draws")
+                volume, volume_notes = TrialView(full, fewer.trials), [str(fewer.note)]
             drawn.append(_draw(
                 "hypervolume", "Hypervolume history",
-                lambda: visualization.plot_hypervolume_history(plotted, reference),
-                sample_notes + ["Reference point " + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, reference))
+                lambda: visualization.plot_hypervolume_history(volume, reference),
+                volume_notes + ["Reference point " + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, reference))
                                 + ": 10% beyond the worst value of each objective."],
             ))
         for i, name in enumerate(names):
@@ -154,7 +174,7 @@ def figures(full: TrialView, sample: Sample, names: list[str], importance: Impor
                            lambda: visualization.plot_intermediate_values(TrialView(full, reported)),
                            [curve_note] if curve_note else []))
 
-    if importance.columns:
+    if importance.order:
         drawn.append(_draw("importances", "Parameter importances", lambda: _importance_figure(full, names)))
 
     target: dict[str, Any] = {"target_name": names[0]}
@@ -177,8 +197,8 @@ def figures(full: TrialView, sample: Sample, names: list[str], importance: Impor
                            lambda: visualization.plot_contour(plotted, params=pair, **target),
                            sample_notes + objective_note))
     drawn.append(_draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes))
-    stride = TrialView(full, sample.stride)
-    stride_note = [f"One trial in every {len(trials) / len(sample.stride):.1f}."] if sample.note else []
+    stride = TrialView(full, chosen.stride)
+    stride_note = [f"One trial in every {len(trials) / len(chosen.stride):.1f}."] if chosen.note else []
     drawn.append(_draw("edf", "Empirical distribution of the objective value",
                        lambda: visualization.plot_edf(stride, **target), stride_note + objective_note))
     return drawn
@@ -189,7 +209,7 @@ def _importance_figure(full: TrialView, names: list[str]) -> go.Figure:
     series per objective (each rated for its own direction) in one figure."""
     directions = full.directions
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*" + _LOW_TARGET_WARNING)
+        warnings.simplefilter("ignore")  # importances() reported them
         if len(directions) == 1:
             return visualization.plot_param_importances(full, target_name=names[0])
         figure = None

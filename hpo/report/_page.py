@@ -175,7 +175,7 @@ def _importance_section(importance: Importances, figure: Figure | None) -> str:
                      f"<tbody>{rows}</tbody></table>")
         parts.append('<p class="note">PED-ANOVA over the complete trials: the share of each parameter in reaching '
                      "the best 10% of trials (columns sum to 1).</p>")
-    else:
+    elif not importance.notes:
         parts.append('<p class="note">No importances: they need completed trials with parameters.</p>')
     parts += [f'<p class="note">{_e(n)}</p>' for n in importance.notes]
     if figure is not None:

@@ -99,7 +99,9 @@ def ranked_in_order(trials: Sequence[FrozenTrial], directions: Sequence[StudyDir
     return sorted(ranked(trials, directions), key=lambda t: t.number)
 
 
-def sample(trials: list[FrozenTrial], directions: Sequence[StudyDirection], max_trials: int) -> Sample:
+def sample(
+    trials: list[FrozenTrial], directions: Sequence[StudyDirection], max_trials: int, subject: str = "The plots draw"
+) -> Sample:
     """All trials when there are at most ``max_trials``; else about that many: the best tenth, every
     trial that improved on the earlier ones (at most a quarter, evenly spaced) and every k-th trial."""
     if len(trials) <= max_trials:
@@ -112,7 +114,7 @@ def sample(trials: list[FrozenTrial], directions: Sequence[StudyDirection], max_
     chosen = sorted(kept.values(), key=lambda t: t.number)
     what = "the best trials, every trial that improved the best value, and" if len(directions) == 1 \
         else "the best trials (Pareto front first), and"
-    note = (f"The plots draw {len(chosen):,} of the study's {len(trials):,} trials: {what} one trial in every "
+    note = (f"{subject} {len(chosen):,} of the study's {len(trials):,} trials: {what} one trial in every "
             f"{len(trials) / len(stride):.1f} (the distribution plot: those only).")
     return Sample(chosen, stride, note)
 
