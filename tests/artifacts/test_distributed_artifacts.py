@@ -20,6 +20,7 @@ from hpo.artifacts import (
     get_all_artifact_meta,
 )
 from hpo.distributed.local_stack import LocalStack
+from hpo.exceptions import ExperimentalWarning
 from hpo.trial import TrialState
 
 pytestmark = pytest.mark.distributed
@@ -35,6 +36,11 @@ def _has_google_cloud_storage() -> bool:
     return True
 
 
+def _gcs_store() -> GCSArtifactStore:
+    with pytest.warns(ExperimentalWarning):
+        return GCSArtifactStore(GCS_BUCKET)
+
+
 def test_objectives_on_workers_upload_artifacts(
     tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
@@ -48,7 +54,7 @@ def test_objectives_on_workers_upload_artifacts(
         request.getfixturevalue("gcs_env")
         monkeypatch.setenv("HPO_TEST_GCS_BUCKET", GCS_BUCKET)
         objectives["gcs"] = "gcs_bucket"
-    with LocalStack(storage_url=f"sqlite:///{tmp_path / 'hpo.db'}", n_workers=2,
+    with LocalStack(storage_url=f"sqlite:///{tmp_path / 'hpo.db'}", n_workers=1,
                     objective_modules=["hpo_artifact_objectives"], pythonpath=[str(HERE)],
                     log_dir=str(tmp_path)) as stack:
         monkeypatch.setenv("HPO_BROKER_URL", stack.broker_url)
@@ -59,7 +65,7 @@ def test_objectives_on_workers_upload_artifacts(
             for store_name, objective in objectives.items()
         }
     stores = {"directory": lambda: FileSystemArtifactStore(shared), "s3": lambda: Boto3ArtifactStore("from-workers"),
-              "gcs": lambda: GCSArtifactStore(GCS_BUCKET)}
+              "gcs": _gcs_store}
     for name, study in studies.items():
         trials = study.trials
         assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials), [t.state for t in trials]
