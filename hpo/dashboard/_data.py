@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -10,23 +11,35 @@ import operator
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from hpo.coordinator import JOB_KEY, WORKER_KEY, job_queue
+from hpo.dashboard._thin import thin
 from hpo.exceptions import HpoError
 from hpo.outcome import FAIL_REASON_KEY
 from hpo.pruners import PRUNE_REASON_KEY
 from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storages import BaseStorage
+from hpo.study import Study
 from hpo.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 #: Figures kept per process (the latest of each study, chart and choice of parameters).
 FIGURES_KEPT = 64
+#: Whole history charts kept per process (thinned copies of them are sent).
+HISTORIES_KEPT = 8
 #: Largest page of the trials table.
 MAX_LIMIT = 1000
+#: Trials the charts that draw a mark per trial (:data:`SAMPLED_CHARTS`) draw at most: a larger study's are
+#: sampled (:class:`SampledStudy`); 20,000 trials' slice and timeline are 1.5 and 7 MB, seconds in a browser.
+CHART_TRIALS = 2000
+SAMPLED_CHARTS = ("intermediate", "parallel", "slice", "contour", "timeline")
 #: Sorted and filtered orders kept per study (one per sort/filter a browser asks for).
 ORDERS_KEPT = 8
 
@@ -185,13 +198,59 @@ def trials_version(trials: list[FrozenTrial]) -> str:
     return f"{len(trials)}.{finished}.{reported}"
 
 
-def draw_figure(data: DashboardData, name: str, kind: str, params: list[str], objective: int) -> str:
-    """A chart of the study as plotly figure JSON, drawn by :mod:`hpo.visualization`."""
+@dataclass(frozen=True)
+class View:
+    """The plot area a chart is drawn for: pixels, and the data ranges shown (None: all of it)."""
+
+    width: int
+    height: int
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not (0 < self.width <= 10_000 and 0 < self.height <= 10_000):
+            raise ValueError(f"width and height must be 1..10000 pixels, got {self.width} x {self.height}.")
+        for name, span in (("x", self.x_range), ("y", self.y_range)):
+            if span is not None and not (math.isfinite(span[0]) and math.isfinite(span[1]) and span[0] < span[1]):
+                raise ValueError(f"{name}0 < {name}1 must be finite numbers, got {span}.")
+
+
+class SampledStudy(Study):
+    """A study whose trials, for a chart, are at most :data:`CHART_TRIALS`: the latest ones (``latest``),
+    or every k-th COMPLETE trial and the best (their spread over the search space is kept)."""
+
+    def __init__(self, study_name: str, storage: BaseStorage, latest: bool) -> None:
+        super().__init__(study_name, storage)
+        trials = super().get_trials(deepcopy=False)
+        self.n_trials = len(trials)
+        if latest:
+            self.sample = trials[-CHART_TRIALS:]
+        else:
+            complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values is not None]
+            step = max(1, math.ceil(len(complete) / CHART_TRIALS))
+            kept = complete[::step]
+            if len(self.directions) == 1 and complete:
+                pick = min if self.directions[0] == StudyDirection.MINIMIZE else max
+                best = pick(complete, key=lambda t: (t.values or [0.0])[0])
+                if best not in kept:
+                    kept = sorted([*kept, best], key=lambda t: t.number)
+            self.sample = kept if len(kept) < len(trials) else trials
+
+    def get_trials(self, deepcopy: bool = True, states: Container[TrialState] | None = None) -> list[FrozenTrial]:
+        trials = [t for t in self.sample if states is None or t.state in states]
+        return copy.deepcopy(trials) if deepcopy else trials
+
+
+def draw_figure(data: DashboardData, name: str, kind: str, params: list[str], objective: int) -> go.Figure:
+    """A chart of the study as a plotly figure, drawn by :mod:`hpo.visualization`. Over :data:`CHART_TRIALS`
+    trials, the charts drawing a mark per trial draw a :class:`SampledStudy`; ``layout.meta`` then says
+    so (``trials_shown`` of ``trials``)."""
     from hpo import visualization as vis
-    from hpo.study import Study
 
     frozen = data.study(name)
-    study = Study(frozen.study_name, data.storage)
+    study: Study = Study(frozen.study_name, data.storage)
+    if kind in SAMPLED_CHARTS and len(data.trials(frozen.study_id)) > CHART_TRIALS:
+        study = SampledStudy(frozen.study_name, data.storage, latest=kind in ("timeline", "intermediate"))
     multi = len(frozen.directions) > 1
     target: dict[str, Any] = {}
     if multi:
@@ -211,7 +270,10 @@ def draw_figure(data: DashboardData, name: str, kind: str, params: list[str], ob
         raise ValueError(f"Unknown chart {kind!r}: one of {', '.join(draw)}.")
     if kind == "pareto" and not multi:
         raise ValueError("The Pareto front needs a study with several objectives.")
-    return str(draw[kind]().to_json())
+    figure = draw[kind]()
+    if isinstance(study, SampledStudy):
+        figure.layout.meta = {"trials_shown": len(study.sample), "trials": study.n_trials}
+    return figure
 
 
 class DashboardData:
@@ -224,6 +286,7 @@ class DashboardData:
         self._rows: dict[int, _StudyRows] = {}
         self._summaries: dict[int, tuple[str, dict[str, Any]]] = {}
         self._figures: dict[tuple[Any, ...], str] = {}
+        self._histories: dict[tuple[str, int, str], go.Figure] = {}
 
     def study(self, name: str) -> FrozenStudy:
         for study in self.storage.get_all_studies():
@@ -232,12 +295,13 @@ class DashboardData:
         raise KeyError(name)
 
     def warm(self) -> None:
-        """Read every study's trials, build its table rows, summary and history chart now, so that first
-        page views are quick."""
+        """Read every study's trials, build its table rows (newest first, as a page opens), summary and whole
+        history chart now, so that first page views are quick."""
         for study in self.storage.get_all_studies():
-            self.page(study.study_name)
+            self.page(study.study_name, sort="number", descending=True)
             self.study_summary(study)
-            self.figure(study.study_name, "history", [], 0)
+            if any(t.state == TrialState.COMPLETE for t in self.trials(study.study_id)):
+                self.history(study.study_name, 0)
 
     def study_summary(self, name: str | FrozenStudy) -> dict[str, Any]:
         """:meth:`summary` of a study (or its name), computed again only when its trials changed."""
@@ -253,18 +317,43 @@ class DashboardData:
             self._summaries[study.study_id] = (version, summary)
         return summary
 
-    def figure(self, name: str, kind: str, params: list[str], objective: int) -> str:
-        """The chart's plotly figure JSON, drawn again only when the study's trials changed."""
-        key = (name, kind, tuple(params), objective, self.version(name))
+    def figure(self, name: str, kind: str, params: list[str], objective: int, view: View | None = None) -> str:
+        """The chart's plotly figure JSON, drawn again only when the study's trials changed. The history
+        is thinned to ``view`` (:func:`hpo.dashboard._thin.thin`); ``layout.meta`` then says how many of its
+        points it keeps (``points_shown`` of ``points``)."""
+        view = view if kind == "history" else None
+        key = (name, kind, tuple(params), objective, view, self.version(name))
         with self._lock:
             cached = self._figures.get(key)
         if cached is None:
-            cached = draw_figure(self, name, kind, params, objective)
+            if view is None:
+                figure = draw_figure(self, name, kind, params, objective)
+            else:
+                import plotly.graph_objects
+
+                figure = plotly.graph_objects.Figure(self.history(name, objective, key[-1]))  # a copy, thinned
+                shown, points = thin(figure, view.width, view.height, view.x_range, view.y_range)
+                figure.layout.meta = {"points_shown": shown, "points": points}
+            cached = str(figure.to_json())
             with self._lock:
                 if len(self._figures) >= FIGURES_KEPT:
                     self._figures.pop(next(iter(self._figures)))
                 self._figures[key] = cached
         return cached
+
+    def history(self, name: str, objective: int, version: str | None = None) -> go.Figure:
+        """The study's whole history chart (not copied: never mutate it), kept for the study's version, from
+        which each view's is thinned."""
+        key = (name, objective, version or self.version(name))
+        with self._lock:
+            figure = self._histories.get(key)
+        if figure is None:
+            figure = draw_figure(self, name, "history", [], objective)
+            with self._lock:
+                if len(self._histories) >= HISTORIES_KEPT:
+                    self._histories.pop(next(iter(self._histories)))
+                self._histories[key] = figure
+        return figure
 
     def trials(self, study_id: int) -> list[FrozenTrial]:
         """The study's trials, through the storage's incremental cache (not copied: never mutate them)."""

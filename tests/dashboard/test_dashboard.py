@@ -6,6 +6,7 @@ import base64
 import random
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -205,38 +206,77 @@ def test_the_dashboard_never_writes_the_store(serve: Any, studies_url: str) -> N
     assert (path.stat().st_mtime_ns, path.read_bytes()) == before
 
 
+#: The issue's target: a 20,000-trial study's page is usable (its table's rows and its history drawn) within 2 s.
+INTERACTIVE_S = 2.0
+
+
 @pytest.mark.slow
 def test_a_20000_trial_study_is_interactive(serve: Any, browser: Any, tmp_path: Path, screenshots: Path) -> None:
-    """The issue's target is 2 s; on this shared 2-core VM it measured 2.6-3.6 s (plotly.js parsing and
-    software WebGL), so the bound here guards against a regression and the figure is printed
-    (see the dashboard note in benchmarks/README.md)."""
+    """Usable within 2 s of navigation (the median of three cold loads, each in a fresh browser context):
+    the table's rows and a light drawing of the history (the server thins it to the plot's pixels, the
+    best-value line exact) come before plotly.js, which then draws the interactive history; zoomed in,
+    the history shows every trial in view. The heavier charts draw a sample of the trials and say so."""
     url = f"sqlite:///{tmp_path / 'big.db'}"
     storage = RDBStorage(url)
     hpo.create_study(study_name="big", storage=storage)
-    rng = random.Random(0)
-    distributions = {"x": FloatDistribution(-5, 5), "lr": FloatDistribution(1e-5, 1e-1, log=True),
-                     "optimizer": CategoricalDistribution(["adam", "sgd"])}
-    trials = []
-    for _ in range(20_000):
-        params = {"x": rng.uniform(-5, 5), "lr": 10 ** rng.uniform(-5, -1), "optimizer": rng.choice(["adam", "sgd"])}
-        trials.append(hpo.trial.create_trial(params=params, distributions=distributions,
-                                             value=(params["x"] - 1) ** 2 + rng.random()))
-    study_id = storage.get_study_id_from_name("big")
-    storage.apply_batch([("create_new_trial", (study_id, t)) for t in trials])  # one transaction
-    storage.close()
+
+    def add_trials() -> None:
+        rng = random.Random(0)
+        distributions = {"x": FloatDistribution(-5, 5), "lr": FloatDistribution(1e-5, 1e-1, log=True),
+                         "optimizer": CategoricalDistribution(["adam", "sgd"])}
+        trials = []
+        for _ in range(20_000):
+            params = {"x": rng.uniform(-5, 5), "lr": 10 ** rng.uniform(-5, -1),
+                      "optimizer": rng.choice(["adam", "sgd"])}
+            trials.append(hpo.trial.create_trial(params=params, distributions=distributions,
+                                                 value=(params["x"] - 1) ** 2 + rng.random()))
+        study_id = storage.get_study_id_from_name("big")
+        storage.apply_batch([("create_new_trial", (study_id, t)) for t in trials])  # one transaction
+        storage.close()
+
+    adding = threading.Thread(target=add_trials)  # while the dashboard process starts
+    adding.start()
     with serve(url) as base:
-        page, errors = _open(browser)
-        page.goto(f"{base}/study?study=big")
-        page.wait_for_selector("#trials tbody tr", timeout=30_000)
+        adding.join()
+        # What the dashboard reads at its start-up (the trials were added after it): the study, its newest
+        # trials, its history.
+        for api in ("study?study=big", "trials?study=big&order=desc",
+                    "chart?study=big&kind=history&width=500&height=280"):
+            assert _status(f"{base}/api/{api}") == 200
+        usable = []
+        page = None
+        for _ in range(3):
+            if page is not None:
+                page.context.close()
+            page, errors = _open(browser)
+            page.goto(f"{base}/study?study=big")
+            # Stamped by the page itself when its rows are in and the history is drawn: from navigation start.
+            page.wait_for_function("document.body.dataset.readyMs", timeout=30_000)
+            assert page.locator("#trials tbody tr").count() == 50
+            assert page.get_attribute(".chart[data-kind=history]", "data-drawn") in ("light", "1")
+            usable.append(int(page.get_attribute("body", "data-ready-ms")) / 1000)
         page.wait_for_function(HISTORY_DRAWN, timeout=30_000)
-        # Stamped by the page itself when its rows are in and the history is drawn: from navigation start.
-        interactive = int(page.get_attribute("body", "data-ready-ms")) / 1000
-        print(f"20,000 trials: table rows and history chart after {interactive:.2f} s")
+        plotly_s = int(page.get_attribute("body", "data-plotly-ms")) / 1000
+        print(f"20,000 trials: table rows and history drawn after {sorted(usable)[1]:.2f} s (median of "
+              f"{', '.join(f'{u:.2f}' for u in usable)}); history drawn by plotly.js after {plotly_s:.2f} s")
+        thinned = page.get_attribute(".chart[data-kind=history]", "data-points")
+        shown, points = map(int, thinned.split("/"))
+        assert shown < points // 2
+
+        # Zoomed in, every trial in view is drawn: trials 100 to 199 are 100 markers.
+        page.evaluate("Plotly.relayout(document.querySelector('.chart[data-kind=history] .plot'), "
+                      "{'xaxis.range': [99.5, 199.5], 'yaxis.range': [-1, 40]})")
+        page.wait_for_function(f"document.querySelector('.chart[data-kind=history]').dataset.points !== '{thinned}'",
+                               timeout=30_000)
+        markers = page.evaluate("values(document.querySelector('.chart[data-kind=history] .plot').data[0].x).length")
+        assert markers == 100
+
         started = time.monotonic()
         page.click("#trials thead th:text-is('lr')")
         page.wait_for_selector("#trials thead th.sorted-asc:text-is('lr')")
         print(f"20,000 trials: sorted by a parameter in {time.monotonic() - started:.2f} s")
         _draw_all(page)
+        assert "a sample: 2,001 of 20,000 trials" in page.inner_text(".chart[data-kind=slice] figcaption")
         page.screenshot(path=str(screenshots / "study-20000.png"), full_page=True)
         assert errors == []
-        assert interactive <= 8.0
+        assert sorted(usable)[1] <= INTERACTIVE_S

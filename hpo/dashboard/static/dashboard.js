@@ -3,8 +3,8 @@
 "use strict";
 
 const POLL_MS = 1000;
-const HEAVY_CHART_MS = 5000;
-const WEBGL_POINTS = 2000; // scatter traces longer than this are drawn with WebGL // charts not marked data-live redraw at most this often
+const HEAVY_CHART_MS = 5000; // charts not marked data-live redraw at most this often
+const WEBGL_POINTS = 2000; // scatter traces longer than this are drawn with WebGL
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -29,18 +29,107 @@ function fmt(v) {
   return String(v);
 }
 
-// plotly.js (4 MB) loads beside the first requests instead of before them: the table does not wait for it.
+// plotly.js (4.8 MB, a second or more to parse on a slow machine) loads after the page's first paint:
+// the table and a light drawing of the history come first, plotly's interactive charts replace it.
 let plotlyLoaded = null;
 function plotly() {
   if (!plotlyLoaded) {
     plotlyLoaded = new Promise((resolve, reject) => {
-      const script = el("script", {src: "/plotly.min.js"});
+      const script = el("script", {src: document.body.dataset.plotly || "/plotly.min.js", async: ""});
       script.onload = () => resolve(window.Plotly);
       script.onerror = () => reject(new Error("cannot load plotly.js"));
       document.head.append(script);
     });
   }
   return plotlyLoaded;
+}
+
+// A plotly array: a plain list, or typed-array JSON ({dtype, bdata: base64}).
+const TYPED = {f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array, u2: Uint16Array,
+  i1: Int8Array, u1: Uint8Array};
+function values(a) {
+  if (a == null) return [];
+  if (Array.isArray(a)) return a;
+  if (a.bdata === undefined || !TYPED[a.dtype]) return [];
+  const bytes = Uint8Array.from(atob(a.bdata), c => c.charCodeAt(0));
+  return new TYPED[a.dtype](bytes.buffer);
+}
+
+const COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"];
+const HISTORY_MARGIN = {l: 60, r: 20, t: 30, b: 50};
+
+function niceTicks(low, high, count) {
+  const raw = (high - low) / count, power = 10 ** Math.floor(Math.log10(raw || 1));
+  const step = [1, 2, 5, 10].map(m => m * power).find(s => s >= raw) || raw;
+  const ticks = [];
+  for (let t = Math.ceil(low / step) * step; t <= high + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+// The history's scatter and lines drawn on a canvas, without plotly: the page's first chart.
+function drawLight(div, figure) {
+  const traces = figure.data.filter(t => t.type === "scatter").map((t, i) => ({
+    x: values(t.x), y: values(t.y), name: t.name, legend: t.showlegend !== false && t.name,
+    markers: (t.mode || "markers").includes("markers"),
+    color: (t.marker && typeof t.marker.color === "string" && t.marker.color) ||
+      (t.line && t.line.color) || COLORWAY[i % COLORWAY.length]}));
+  const extent = key => {
+    let low = Infinity, high = -Infinity;
+    for (const t of traces) for (const v of t[key]) if (Number.isFinite(v)) { if (v < low) low = v; if (v > high) high = v; }
+    if (low === Infinity) return [0, 1];
+    const pad = (high - low || 1) * 0.05;
+    return [low - pad, high + pad];
+  };
+  const [x0, x1] = extent("x"), [y0, y1] = extent("y");
+  const width = div.clientWidth, height = div.clientHeight, m = HISTORY_MARGIN;
+  const canvas = el("canvas", {class: "light", width, height});
+  const g = canvas.getContext("2d");
+  const px = x => m.l + (x - x0) / (x1 - x0) * (width - m.l - m.r);
+  const py = y => height - m.b - (y - y0) / (y1 - y0) * (height - m.t - m.b);
+  g.fillStyle = "#E5ECF6"; g.fillRect(m.l, m.t, width - m.l - m.r, height - m.t - m.b);
+  g.strokeStyle = "#fff"; g.fillStyle = "#2a3f5f"; g.font = "12px sans-serif"; g.lineWidth = 1;
+  g.textAlign = "center";
+  for (const t of niceTicks(x0, x1, 6)) {
+    g.beginPath(); g.moveTo(px(t), m.t); g.lineTo(px(t), height - m.b); g.stroke(); g.fillText(fmt(t), px(t), height - m.b + 16);
+  }
+  g.textAlign = "right";
+  for (const t of niceTicks(y0, y1, 5)) {
+    g.beginPath(); g.moveTo(m.l, py(t)); g.lineTo(width - m.r, py(t)); g.stroke(); g.fillText(fmt(t), m.l - 6, py(t) + 4);
+  }
+  g.textAlign = "center";
+  const title = axis => (axis && axis.title && (axis.title.text || axis.title)) || "";
+  g.fillText(String(title(figure.layout.xaxis)), m.l + (width - m.l - m.r) / 2, height - 12);
+  g.save(); g.translate(14, m.t + (height - m.t - m.b) / 2); g.rotate(-Math.PI / 2);
+  g.fillText(String(title(figure.layout.yaxis)), 0, 0); g.restore();
+  g.save(); g.beginPath(); g.rect(m.l, m.t, width - m.l - m.r, height - m.t - m.b); g.clip();
+  for (const t of traces) {
+    g.fillStyle = g.strokeStyle = t.color;
+    if (t.markers) {
+      for (let i = 0; i < t.x.length; i++) {
+        if (Number.isFinite(t.y[i])) { g.beginPath(); g.arc(px(t.x[i]), py(t.y[i]), 3, 0, 2 * Math.PI); g.fill(); }
+      }
+    } else {
+      g.lineWidth = 2; g.beginPath();
+      let drawing = false;
+      for (let i = 0; i < t.x.length; i++) {
+        if (!Number.isFinite(t.y[i])) { drawing = false; continue; }
+        if (drawing) g.lineTo(px(t.x[i]), py(t.y[i])); else g.moveTo(px(t.x[i]), py(t.y[i]));
+        drawing = true;
+      }
+      g.stroke();
+    }
+  }
+  g.restore();
+  g.textAlign = "left"; g.fillStyle = "#2a3f5f";
+  let left = m.l;
+  for (const t of traces.filter(t => t.legend)) {
+    g.fillStyle = g.strokeStyle = t.color;
+    if (t.markers) { g.beginPath(); g.arc(left + 8, 12, 3, 0, 2 * Math.PI); g.fill(); }
+    else { g.lineWidth = 2; g.beginPath(); g.moveTo(left, 12); g.lineTo(left + 16, 12); g.stroke(); }
+    g.fillStyle = "#2a3f5f"; g.fillText(t.name, left + 22, 16);
+    left += 30 + g.measureText(t.name).width;
+  }
+  div.replaceChildren(canvas);
 }
 
 // A chart is drawn once it comes near the screen (charts far below wait, so they do not hold up the page).
@@ -144,6 +233,32 @@ function studyPage() {
     }
   }
 
+  // The history is thinned by the server to its plot area's pixels; zoomed in, to the zoomed ranges.
+  let historyZoom = null;
+  function historyQuery(div) {
+    const m = HISTORY_MARGIN;
+    let query = `&width=${Math.max(1, div.clientWidth - m.l - m.r)}&height=${Math.max(1, div.clientHeight - m.t - m.b)}`;
+    if (historyZoom) query += "&" + new URLSearchParams(historyZoom);
+    return query;
+  }
+
+  function watchZoom(div) {
+    if (div.dataset.watched) return;
+    div.dataset.watched = "1";
+    div.on("plotly_relayout", event => {
+      if (event["xaxis.autorange"] || event["yaxis.autorange"]) historyZoom = null;
+      else if (Object.keys(event).some(k => k.startsWith("xaxis.range") || k.startsWith("yaxis.range"))) {
+        const [x0, x1] = div.layout.xaxis.range, [y0, y1] = div.layout.yaxis.range;
+        historyZoom = div.layout.yaxis.type === "log" ? {x0, x1, y0: 10 ** y0, y1: 10 ** y1} : {x0, x1, y0, y1};
+      } else return;
+      drawChart(div.closest(".chart"));
+    });
+  }
+
+  function points(trace) {
+    return trace.x == null ? 0 : Array.isArray(trace.x) ? trace.x.length : values(trace.x).length;
+  }
+
   async function drawChart(fig) {
     if (!fig.dataset.eager && !nearScreen.has(fig)) { fig.dataset.pending = "1"; return; }
     delete fig.dataset.pending;
@@ -155,19 +270,37 @@ function studyPage() {
       if (!x || !y || x === y) { message(div, "Choose two different parameters."); fig.dataset.drawn = "message"; return; }
       url += "&params=" + encodeURIComponent(x + "," + y);
     }
+    if (kind === "history") url += historyQuery(div);
     lastDrawn[kind] = Date.now();
+    const started = performance.now();
     try {
-      const [figure, Plotly] = await Promise.all([getJSON(url), plotly()]);
+      // The history does not wait for plotly.js: until it is loaded, the light drawing stands in.
+      const light = kind === "history" && !window.Plotly;
+      const [figure, Plotly] = await Promise.all([getJSON(url), light ? null : plotly()]);
       if (!figure.data.length) { message(div, "Nothing to draw yet."); fig.dataset.drawn = "empty"; return; }
-      if (div.querySelector(".message")) div.replaceChildren();
+      const meta = figure.layout.meta;
+      if (meta && meta.points !== undefined) fig.dataset.points = `${meta.points_shown}/${meta.points}`;
+      let note = fig.querySelector("figcaption .note");
+      if (!note) { note = el("span", {class: "note muted"}); fig.querySelector("figcaption").append(note); }
+      note.textContent = meta && meta.trials !== undefined ?
+        ` (a sample: ${meta.trials_shown.toLocaleString("en")} of ${meta.trials.toLocaleString("en")} trials)` : "";
+      if (light) { drawLight(div, figure); fig.dataset.drawn = "light"; return; }
+      if (div.querySelector(".message, .light")) div.replaceChildren();
       for (const trace of figure.data) {  // thousands of SVG points draw slowly: WebGL instead
-        if (trace.type === "scatter" && trace.x && trace.x.length > WEBGL_POINTS) trace.type = "scattergl";
+        if (trace.type === "scatter" && points(trace) > WEBGL_POINTS) trace.type = "scattergl";
       }
       figure.layout.autosize = true;
       delete figure.layout.width; delete figure.layout.height; delete figure.layout.title;
       figure.layout.margin = {l: 60, r: 20, t: 20, b: 50};
+      figure.layout.uirevision = kind;  // live redraws keep the user's zoom
+      if (kind === "history") {
+        figure.layout.margin = HISTORY_MARGIN;
+        figure.layout.legend = {orientation: "h", x: 0, y: 1, yanchor: "bottom"};
+      }
       await Plotly.react(div, figure.data, figure.layout, {responsive: true, displaylogo: false});
+      if (kind === "history") watchZoom(div);
       fig.dataset.drawn = "1";
+      performance.measure("chart " + kind, {start: started});  // for benchmarks/dashboard
     } catch (e) {
       message(div, "Not available: " + e.message);
       fig.dataset.drawn = "message";
@@ -271,17 +404,20 @@ function studyPage() {
     onScreen.observe(fig);
     fig.addEventListener("near", () => { if (fig.dataset.pending) drawChart(fig); });
   }
-  plotly();
   let first = true;
   poll("/api/version?" + q, async () => {
     await refreshSummary();
     if (first) {
-      // The table and the history first: they make the page usable; the other charts follow.
+      // The table and the light history first: they make the page usable; plotly.js and its charts follow.
       await Promise.all([refreshTable(), drawChart(document.querySelector('.chart[data-kind="history"]'))]);
       // Milliseconds from navigation to a usable page (the table's rows and the history drawn).
       document.body.dataset.readyMs = Math.round(performance.now());
       first = false;
-      await new Promise(resolve => setTimeout(resolve, 50)); // let the browser paint first
+      await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));  // painted
+      try { await plotly(); } catch (e) { /* each chart says it is not available */ }
+      await drawChart(document.querySelector('.chart[data-kind="history"]'));
+      // ... and to the history drawn by plotly (zoom, hover).
+      document.body.dataset.plotlyMs = Math.round(performance.now());
       await refreshCharts(true, "history");
       return;
     }
