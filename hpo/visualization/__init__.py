@@ -1,9 +1,11 @@
 """Optuna's plots (plotly figures) of a study: ``hpo.visualization.plot_*`` with Optuna's names and arguments.
 
 plotly is imported when a figure is drawn, not with this package. Every function reads the
-study's trials once, so the figures stay quick on studies of 100,000 trials.
+study's trials once, so the figures stay quick on studies of 100,000 trials. The same plots drawn
+with matplotlib are in :mod:`hpo.visualization.matplotlib`.
 """
 
+from hpo.visualization import matplotlib
 from hpo.visualization._contour import plot_contour
 from hpo.visualization._edf import plot_edf
 from hpo.visualization._hypervolume_history import plot_hypervolume_history
@@ -19,6 +21,7 @@ from hpo.visualization._utils import is_available
 
 __all__ = [
     "is_available",
+    "matplotlib",
     "plot_contour",
     "plot_edf",
     "plot_hypervolume_history",

@@ -134,6 +134,20 @@ def plot_rank(
     return figure
 
 
+def rank_rgb(color: np.ndarray) -> np.ndarray:
+    """Each scaled rank's color on the ``RdYlBu_r`` scale as Optuna samples it (plotly's
+    ``sample_colorscale``: linear between the scale's colors, rounded to whole 0-255 values), shape (n, 3)."""
+    import plotly.colors
+
+    scale = plotly.colors.get_colorscale(COLOR_SCALE)
+    positions = np.array([position for position, _ in scale], dtype=float)
+    anchors = np.array([plotly.colors.unlabel_rgb(c) for _, c in scale], dtype=float) / 255.0
+    high = np.clip(np.searchsorted(positions, color, side="left"), 0, len(positions) - 1)
+    low = high - 1  # at 0, the last anchor: the interpolant is then 1, as in plotly
+    fraction = (color - positions[low]) / (positions[high] - positions[low])
+    return np.rint((anchors[low] + fraction[:, None] * (anchors[high] - anchors[low])) * 255.0)
+
+
 def _scatter(x: ParamAxis, y: ParamAxis, pick: np.ndarray, marker: dict[str, Any], hover: np.ndarray) -> dict[str, Any]:
     return {
         "type": "scatter",

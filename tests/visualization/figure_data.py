@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime
 import json
 import logging
 import math
@@ -14,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rebuild import rebuild
 
 import hpo
-from hpo.distributions import json_to_distribution
-from hpo.trial import TrialState, create_trial
 
 DATA = json.loads((Path(__file__).parent / "data" / "optuna_figures.json").read_text())
 
@@ -79,22 +77,7 @@ def rgb(color: str) -> tuple[float, ...]:
 
 def build_study(name: str) -> hpo.Study:
     """The recorded study ``name``, rebuilt in an in-memory hpo study with ``create_trial`` and ``add_trial``."""
-    spec = DATA["studies"][name]
-    study = hpo.create_study(study_name=name, directions=spec["directions"])
-    for t in spec["trials"]:
-        trial = create_trial(
-            state=TrialState[t["state"]],
-            values=t["values"],
-            params=t["params"],
-            distributions={k: json_to_distribution(d) for k, d in t["distributions"].items()},
-            user_attrs=t["user_attrs"],
-            system_attrs=t["system_attrs"],
-            intermediate_values={int(k): v for k, v in t["intermediate_values"].items()},
-        )
-        trial.datetime_start = t["datetime_start"] and datetime.datetime.fromisoformat(t["datetime_start"])
-        trial.datetime_complete = t["datetime_complete"] and datetime.datetime.fromisoformat(t["datetime_complete"])
-        study.add_trial(trial)
-    return study
+    return rebuild(hpo, name, DATA["studies"][name])
 
 
 class _Lines(logging.Handler):

@@ -30,7 +30,8 @@ from optuna.distributions import (
     IntDistribution,
     distribution_to_json,
 )
-from optuna.trial import TrialState, create_trial
+from optuna.trial import TrialState
+from rebuild import rebuild
 
 OUT = Path(__file__).parent / "data" / "optuna_figures.json"
 EPOCH = datetime.datetime(2024, 1, 1, 12, 0, 0)
@@ -202,23 +203,7 @@ CALLS: list[tuple[str, str, Any, dict[str, Any]]] = [
 
 
 def build(name: str) -> optuna.Study:
-    spec = STUDIES[name]
-    study = optuna.create_study(study_name=name, directions=spec["directions"])
-    for t in spec["trials"]:
-        state = TrialState[t["state"]]
-        trial = create_trial(
-            state=state,
-            values=t["values"],
-            params=t["params"],
-            distributions={k: optuna.distributions.json_to_distribution(d) for k, d in t["distributions"].items()},
-            user_attrs=t["user_attrs"],
-            system_attrs=t["system_attrs"],
-            intermediate_values={int(k): v for k, v in t["intermediate_values"].items()},
-        )
-        trial.datetime_start = t["datetime_start"] and datetime.datetime.fromisoformat(t["datetime_start"])
-        trial.datetime_complete = t["datetime_complete"] and datetime.datetime.fromisoformat(t["datetime_complete"])
-        study.add_trial(trial)
-    return study
+    return rebuild(optuna, name, STUDIES[name])
 
 
 class _Lines(logging.Handler):

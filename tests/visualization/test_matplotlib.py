@@ -1,0 +1,151 @@
+"""``hpo.visualization.matplotlib`` draws Optuna 5's matplotlib figures: the same artists from the same trials.
+
+``data/optuna_matplotlib.json`` (made by ``make_optuna_matplotlib.py`` with Optuna 5.0.0 and
+matplotlib 3.11.2 in their own environment) holds, for 65 plot calls on the studies of
+``optuna_figures.json``, what Optuna's figure shows as ``axes_data.figure_data`` reads it: for
+every Axes (subplots, color bars, twin axes) the titles, labels, scales, limits, ticks and tick
+labels (log axes, categorical ticks, dates), lines, points (positions, face and edge colors, color
+arrays and maps), line segments and their dash styles, contour levels and paths, bars, texts and
+legends; and the shape of the returned array of Axes. Each call is drawn here with hpo and compared,
+numbers to 1e-9 relative. hpo leaves matplotlib's global style alone (Optuna switches it to
+``ggplot`` for good); the figures are drawn in ``ggplot`` all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from axes_data import figure_data  # noqa: E402
+from figure_data import DATA, TARGET_LISTS, TARGETS, assert_close, build_study  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+import hpo  # noqa: E402
+import hpo.visualization.matplotlib as vis  # noqa: E402
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "optuna_matplotlib.json").read_text())
+EXAMPLE = Path(__file__).parents[2] / "examples" / "optuna_style" / "plot_matplotlib.py"
+
+
+@pytest.fixture(scope="module")
+def studies() -> dict[str, Any]:
+    return {name: build_study(name) for name in DATA["studies"]}
+
+
+def draw(call: dict[str, Any], studies: dict[str, Any]) -> Any:
+    kwargs = dict(call["kwargs"])
+    if "target" in kwargs:
+        kwargs["target"] = TARGETS[kwargs["target"]]
+    if "targets" in kwargs:
+        kwargs["targets"] = TARGET_LISTS[kwargs["targets"]]
+    study = call["study"]
+    target = [studies[s] for s in study] if isinstance(study, list) else studies[study]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(vis, call["function"])(target, **kwargs)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED["cases"]))
+def test_same_axes_as_optuna(case: str, studies: dict[str, Any]) -> None:
+    recorded = RECORDED["cases"][case]
+    try:
+        with plt.style.context("default"):
+            result = draw(recorded, studies)
+            assert isinstance(result, np.ndarray if recorded["figure"]["shape"] else Axes)
+            ours = figure_data(result)
+    finally:
+        plt.close("all")
+    assert_close(ours, recorded["figure"], case)
+
+
+def test_figures_save_as_png_and_the_global_style_stays(studies: dict[str, Any], tmp_path: Path) -> None:
+    style = dict(plt.rcParams)
+    study, multi = studies["single"], studies["multi2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        figures = {
+            "contour": vis.plot_contour(study, params=["lr", "x"]),
+            "slice": vis.plot_slice(study, params=["lr", "c"]),
+            "pareto": vis.plot_pareto_front(multi),
+        }
+    try:
+        for name, result in figures.items():
+            first = result.ravel()[0] if isinstance(result, np.ndarray) else result
+            first.figure.savefig(tmp_path / f"{name}.png", dpi=50)
+            assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        plt.close("all")
+    assert dict(plt.rcParams) == style  # ggplot only while drawing
+    assert figures["slice"].shape == (2,) and isinstance(figures["contour"], Axes)
+
+
+def test_is_available_and_a_clear_error_without_matplotlib() -> None:
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"  # as if matplotlib were not installed
+        "import hpo\n"
+        "from hpo.visualization import matplotlib as vis\n"
+        "assert not vis.is_available()\n"
+        "study = hpo.create_study()\n"
+        "study.optimize(lambda t: t.suggest_float('x', 0, 1), n_trials=3)\n"
+        "for plot in (vis.plot_slice, vis.plot_optimization_history, vis.plot_contour):\n"
+        "    try:\n"
+        "        plot(study)\n"
+        "    except ImportError as error:\n"
+        "        print(error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and all("pip install matplotlib" in line for line in lines), done.stdout
+    assert vis.is_available()
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, hpo; hpo.visualization.matplotlib; print('matplotlib' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "False", done.stderr[-2000:]  # imported when a figure is drawn
+
+
+def test_contour_of_a_larger_study_stays_quick() -> None:
+    """300 trials with 300 distinct values per parameter: the grid is binned (100 cells per axis) and
+    each pair is one 100 x 100 sparse solve, so three parameters draw in well under a few seconds."""
+    study = hpo.create_study(sampler=hpo.samplers.RandomSampler(seed=0))
+    study.optimize(
+        lambda t: t.suggest_float("a", 0, 1) + t.suggest_float("b", 1e-3, 1, log=True) ** 2 + t.suggest_int("c", 0, 9),
+        n_trials=300,
+    )
+    axes = vis.plot_contour(study)
+    try:
+        assert axes.shape == (3, 3)
+        filled = [c for ax in axes.ravel() for c in ax.collections if type(c).__name__ == "QuadContourSet"]
+        assert len(filled) == 12  # a line and a filled contour set per off-diagonal pair
+        assert axes[1, 0].get_yscale() == "log" and axes[2, 0].get_xlabel() == "a"
+        points = [c for c in axes[1, 0].collections if type(c).__name__ == "PathCollection"]
+        assert sum(len(p.get_offsets()) for p in points) == 300
+    finally:
+        plt.close("all")
+
+
+def test_optuna_style_example_saves_every_plot(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLE), str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "30 trials" in done.stdout and "11 figures" in done.stdout, done.stdout
+    names = sorted(p.stem for p in tmp_path.glob("*.png"))
+    assert names == sorted(
+        ["contour", "edf", "hypervolume_history", "intermediate_values", "optimization_history",
+         "parallel_coordinate", "param_importances", "pareto_front", "rank", "slice", "timeline"]
+    )
+    for name in names:
+        png = (tmp_path / f"{name}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, name
