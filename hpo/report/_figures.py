@@ -111,7 +111,7 @@ def _figure_json(figure: go.Figure) -> str:
 def _draw(key: str, title: str, draw: Callable[[], go.Figure], notes: list[str] | None = None) -> Figure:
     try:
         return Figure(key, title, _figure_json(draw()), notes or [])
-    except (ValueError, RuntimeError, ZeroDivisionError) as e:
+    except (ValueError, RuntimeError) as e:
         return Figure(key, title, None, [f"Not drawn: {e}"])
 
 
@@ -129,78 +129,90 @@ def _reference_point(trials: list[FrozenTrial], directions: Sequence[StudyDirect
 
 def figures(full: TrialView, chosen: Sample, names: list[str], importance: Importances) -> list[Figure]:
     """Every figure of the report, in page order; a figure that cannot be drawn says why."""
-    directions = full.directions
     trials = full.get_trials(deepcopy=False)
     plotted = TrialView(full, chosen.trials)
     sample_notes = [chosen.note] if chosen.note else []
-    ranked_trials = ranked(trials, directions)
-    drawn: list[Figure] = []
-    multi = len(directions) > 1
+    timeline = _draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes)
     if not any(t.state == TrialState.COMPLETE for t in trials):
-        if trials:
-            drawn.append(_draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes))
-        return drawn
-
-    if multi:
-        if len(directions) in (2, 3):
-            drawn.append(_draw("pareto", "Pareto front",
-                               lambda: visualization.plot_pareto_front(plotted, target_names=names), sample_notes))
-        if ranked_trials:
-            reference = _reference_point(ranked_trials, directions)
-            volume = plotted
-            volume_notes = list(sample_notes)
-            if len(directions) > MAX_FRONT_OBJECTIVES and len(chosen.trials) > MAX_HYPERVOLUME_TRIALS:
-                fewer = sample(trials, directions, MAX_HYPERVOLUME_TRIALS,
-                               f"With {len(directions)} objectives, this plot draws")
-                volume, volume_notes = TrialView(full, fewer.trials), [str(fewer.note)]
-            drawn.append(_draw(
-                "hypervolume", "Hypervolume history",
-                lambda: visualization.plot_hypervolume_history(volume, reference),
-                volume_notes + ["Reference point " + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, reference))
-                                + ": 10% beyond the worst value of each objective."],
-            ))
-        for i, name in enumerate(names):
-            drawn.append(_draw(f"history{i}", f"Optimization history: {name}",
-                               functools.partial(visualization.plot_optimization_history, plotted, target=_value(i),
-                                                 target_name=name), sample_notes))
-    else:
-        drawn.append(_draw("history", "Optimization history",
-                           lambda: visualization.plot_optimization_history(plotted, target_name=names[0]),
-                           sample_notes))
-
+        return [timeline] if trials else []
+    drawn = _value_figures(full, chosen, names)
     reported, curve_note = curves(trials)
     if reported:
         drawn.append(_draw("intermediate", "Intermediate values",
                            lambda: visualization.plot_intermediate_values(TrialView(full, reported)),
                            [curve_note] if curve_note else []))
-
     if importance.order:
         drawn.append(_draw("importances", "Parameter importances", lambda: _importance_figure(full, names)))
-
     target: dict[str, Any] = {"target_name": names[0]}
     objective_note = []
-    if multi:
+    if len(full.directions) > 1:
         target = {"target": _value(0), "target_name": names[0]}
         objective_note = [f"The value shown is the first objective, {names[0]}."]
-    params = importance.order or sorted({p for t in ranked_trials for p in t.params})
-    shown = params[:MAX_PLOTTED_PARAMS]
-    params_note = [f"The {len(shown)} most important of {len(params)} parameters."] if len(params) > len(shown) else []
-    if shown:
-        drawn.append(_draw("parallel", "Parallel coordinates",
-                           lambda: visualization.plot_parallel_coordinate(plotted, params=shown, **target),
-                           sample_notes + objective_note + params_note))
-        drawn.append(_draw("slice", "Slice", lambda: visualization.plot_slice(plotted, params=shown, **target),
-                           sample_notes + objective_note + params_note))
-    if len(params) >= 2:
-        pair = params[:2]
-        drawn.append(_draw("contour", f"Contour of the two most important parameters: {pair[0]}, {pair[1]}",
-                           lambda: visualization.plot_contour(plotted, params=pair, **target),
-                           sample_notes + objective_note))
-    drawn.append(_draw("timeline", "Timeline", lambda: visualization.plot_timeline(plotted), sample_notes))
+    drawn += _param_figures(plotted, importance, target, sample_notes + objective_note)
+    drawn.append(timeline)
     stride = TrialView(full, chosen.stride)
     stride_note = [f"One trial in every {len(trials) / len(chosen.stride):.1f}."] if chosen.note else []
     drawn.append(_draw("edf", "Empirical distribution of the objective value",
                        lambda: visualization.plot_edf(stride, **target), stride_note + objective_note))
+    return drawn
+
+
+def _value_figures(full: TrialView, chosen: Sample, names: list[str]) -> list[Figure]:
+    """The optimization history; with several objectives, the Pareto front, the hypervolume history and
+    the history of each objective."""
+    directions = full.directions
+    plotted = TrialView(full, chosen.trials)
+    notes = [chosen.note] if chosen.note else []
+    if len(directions) == 1:
+        return [_draw("history", "Optimization history",
+                      lambda: visualization.plot_optimization_history(plotted, target_name=names[0]), notes)]
+    drawn = []
+    if len(directions) in (2, 3):
+        drawn.append(_draw("pareto", "Pareto front",
+                           lambda: visualization.plot_pareto_front(plotted, target_names=names), notes))
+    trials = full.get_trials(deepcopy=False)
+    ranked_trials = ranked(trials, directions)
+    if ranked_trials:
+        reference = _reference_point(ranked_trials, directions)
+        volume, volume_notes = plotted, list(notes)
+        if len(directions) > MAX_FRONT_OBJECTIVES and len(chosen.trials) > MAX_HYPERVOLUME_TRIALS:
+            fewer = sample(trials, directions, MAX_HYPERVOLUME_TRIALS,
+                           f"With {len(directions)} objectives, this plot draws")
+            volume, volume_notes = TrialView(full, fewer.trials), [str(fewer.note)]
+        drawn.append(_draw(
+            "hypervolume", "Hypervolume history", lambda: visualization.plot_hypervolume_history(volume, reference),
+            volume_notes + ["Reference point " + ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, reference))
+                            + ": 10% beyond the worst value of each objective."],
+        ))
+    for i, name in enumerate(names):
+        drawn.append(_draw(f"history{i}", f"Optimization history: {name}",
+                           functools.partial(visualization.plot_optimization_history, plotted, target=_value(i),
+                                             target_name=name), notes))
+    return drawn
+
+
+def _param_figures(
+    plotted: TrialView, importance: Importances, target: dict[str, Any], notes: list[str]
+) -> list[Figure]:
+    """Parallel coordinates and slices of the most important parameters, the contour of the top two."""
+    if importance.order:
+        params, which = importance.order, "most important"
+    else:
+        complete = plotted.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        params, which = sorted({p for t in complete for p in t.params}), "first by name"
+    shown = params[:MAX_PLOTTED_PARAMS]
+    params_note = [f"The {len(shown)} {which} of {len(params)} parameters."] if len(params) > len(shown) else []
+    drawn = []
+    if shown:
+        drawn.append(_draw("parallel", "Parallel coordinates",
+                           lambda: visualization.plot_parallel_coordinate(plotted, params=shown, **target),
+                           notes + params_note))
+        drawn.append(_draw("slice", "Slice", lambda: visualization.plot_slice(plotted, params=shown, **target),
+                           notes + params_note))
+    if len(params) >= 2:
+        pair = params[:2]
+        drawn.append(_draw("contour", f"Contour of the two {which} parameters: {pair[0]}, {pair[1]}",
+                           lambda: visualization.plot_contour(plotted, params=pair, **target), notes))
     return drawn
 
 

@@ -57,16 +57,20 @@ def best_trials(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirecti
     """The best feasible COMPLETE trial with finite values, or with several objectives the Pareto front of
     those, by the first objective; empty when there is none."""
     usable = _usable(trials)
-    key = lambda t: (losses(t, directions)[0], t.number)  # noqa: E731
     if len(directions) == 1:
-        return [min(usable, key=key)] if usable else []
-    return sorted(pareto_front_trials(usable, directions), key=key)
+        return [min(usable, key=lambda t: _first_loss(t, directions))] if usable else []
+    return sorted(pareto_front_trials(usable, directions), key=lambda t: _first_loss(t, directions))
+
+
+def _first_loss(trial: FrozenTrial, directions: Sequence[StudyDirection]) -> tuple[float, int]:
+    """The order of :func:`ranked`: by the first objective (lower is better), then by number."""
+    return losses(trial, directions)[0], trial.number
 
 
 def ranked(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> list[FrozenTrial]:
     """The feasible COMPLETE trials with finite values, best first: by the objective, or with several,
     the Pareto front first, then by the first objective."""
-    by_first = sorted(_usable(trials), key=lambda t: (losses(t, directions)[0], t.number))
+    by_first = sorted(_usable(trials), key=lambda t: _first_loss(t, directions))
     if len(directions) == 1:
         return by_first
     front = best_trials(trials, directions)
@@ -82,21 +86,16 @@ def _every_kth(trials: Sequence[FrozenTrial], count: int) -> list[FrozenTrial]:
 
 
 def improvements(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> list[FrozenTrial]:
-    """The feasible COMPLETE trials that bettered every earlier one (single objective; none otherwise)."""
+    """The feasible COMPLETE trials (finite values) that bettered every earlier one; none with several objectives."""
     if len(directions) != 1:
         return []
     found, best = [], math.inf
-    for trial in ranked_in_order(trials, directions):
+    for trial in _usable(trials):
         loss = losses(trial, directions)[0]
         if loss < best:
             best = loss
             found.append(trial)
     return found
-
-
-def ranked_in_order(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> list[FrozenTrial]:
-    """:func:`ranked`'s trials in number order."""
-    return sorted(ranked(trials, directions), key=lambda t: t.number)
 
 
 def sample(
