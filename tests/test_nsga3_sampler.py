@@ -7,6 +7,7 @@ import json
 import math
 import pathlib
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -296,3 +297,11 @@ def test_population_size_must_be_set_before_sampling() -> None:
     study = hpo.create_study(sampler=sampler)
     with pytest.raises(ValueError, match="population_size must be set"):
         study.optimize(lambda t: t.suggest_float("x", -5, 5), n_trials=1)
+
+
+def test_the_optuna_style_example_runs() -> None:
+    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "optuna_style" / "nsga3_multi_objective.py"
+    done = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Number of finished trials: 200" in done.stdout
+    assert int(done.stdout.split("Pareto front: ")[1].split()[0]) >= 10

@@ -25,6 +25,7 @@ from hpo.storages.journal import DeprecatedJournalFileOpenLock as JournalFileOpe
 from hpo.storages.journal import DeprecatedJournalFileSymlinkLock as JournalFileSymlinkLock
 
 if TYPE_CHECKING:
+    from hpo.storages._grpc import GrpcStorageProxy, run_grpc_proxy_server
     from hpo.storages._sql import (
         ImportedStudy,
         RDBStorage,
@@ -38,6 +39,7 @@ __all__ = [
     "BaseHeartbeat",
     "BaseJournalLogStorage",
     "BaseStorage",
+    "GrpcStorageProxy",
     "HeartbeatKeeper",
     "ImportedStudy",
     "InMemoryStorage",
@@ -54,6 +56,7 @@ __all__ = [
     "heartbeat_keeper",
     "import_optuna_database",
     "is_heartbeat_enabled",
+    "run_grpc_proxy_server",
     "current_version",
     "get_storage",
     "is_shared_url",
@@ -67,6 +70,10 @@ def __getattr__(name: str) -> Any:
         from hpo.storages import _sql
 
         return getattr(_sql, name)
+    if name in ("GrpcStorageProxy", "run_grpc_proxy_server"):  # grpcio is optional: pip install 'hpo[grpc]'
+        from hpo.storages import _grpc
+
+        return getattr(_grpc, name)
     raise AttributeError(name)
 
 

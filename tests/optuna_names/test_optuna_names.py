@@ -31,8 +31,6 @@ EXCLUDED: dict[str, str] = {
 
 PENDING: dict[str, str] = {
     "optuna.integration": "issue 14 (integrations)",
-    "optuna.storages.GrpcStorageProxy": "issue 14 (Optuna's gRPC storage proxy)",
-    "optuna.storages.run_grpc_proxy_server": "issue 14 (Optuna's gRPC storage proxy)",
 }
 
 
