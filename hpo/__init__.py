@@ -4,9 +4,11 @@ Moving from Optuna means changing the import: ``import hpo as optuna``.
 """
 
 from hpo import (
+    artifacts,
     distributions,
     exceptions,
     importance,
+    integration,
     logging,
     pruners,
     samplers,
@@ -41,6 +43,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "__version__",
+    "artifacts",
     "copy_study",
     "create_study",
     "create_trial",
@@ -51,6 +54,7 @@ __all__ = [
     "get_all_study_summaries",
     "get_study_handle",
     "importance",
+    "integration",
     "load_study",
     "logging",
     "objective",
