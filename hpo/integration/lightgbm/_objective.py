@@ -95,7 +95,10 @@ class _BaseTuner:
             valid_name = f"valid_{len(valid_sets) - 1}"
         else:
             raise NotImplementedError("`valid_sets` must be a lightgbm.Dataset or a non-empty list of them.")
-        return booster.best_score[valid_name][metric]
+        scores = booster.best_score.get(valid_name, {})
+        if metric not in scores:
+            raise _metric_not_found(metric, f"validation set {valid_name!r}", list(scores))
+        return scores[metric]
 
     def _metric_with_eval_at(self, metric: str) -> str:
         """``ndcg`` and ``map`` are scored at their first ``eval_at`` position (``ndcg@1`` by default)."""
@@ -218,9 +221,12 @@ class _OptunaObjectiveCV(_OptunaObjective):
     """Cross-validates with ``lightgbm.cv``; the score is the mean over folds at the last iteration."""
 
     def _get_cv_scores(self, cv_results: dict[str, Any]) -> list[float]:
-        metric_key = f"{self._get_metric_for_objective()}-mean"
-        # LightGBM >= 4 prefixes the keys with "valid ".
-        return cv_results[metric_key] if metric_key in cv_results else cv_results["valid " + metric_key]
+        metric = self._get_metric_for_objective()
+        for key in (f"{metric}-mean", f"valid {metric}-mean"):  # LightGBM >= 4 prefixes "valid "
+            if key in cv_results:
+                return cv_results[key]
+        evaluated = [k.removeprefix("valid ").removesuffix("-mean") for k in cv_results if k.endswith("-mean")]
+        raise _metric_not_found(metric, "the cross-validation folds", evaluated)
 
     def __call__(self, trial: Trial) -> float:
         self._preprocess(trial)
@@ -240,6 +246,14 @@ class _OptunaObjectiveCV(_OptunaObjective):
                 self.best_booster_with_trial_number = (cv_results["cvbooster"], trial.number)
         self._postprocess(trial, elapsed_secs, average_iteration_time)
         return val_score
+
+
+def _metric_not_found(metric: str, where: str, evaluated: list[str]) -> ValueError:
+    return ValueError(
+        f"LightGBM did not evaluate the metric {metric!r} on {where} (it evaluated {evaluated}). Set "
+        "params['metric'] to a metric name LightGBM knows (e.g. 'binary_logloss', 'auc', 'l2'; the tuner "
+        "optimizes the last one), or pass the feval that computes it."
+    )
 
 
 def _copy_valid_sets(valid_sets: Any) -> Any:

@@ -203,6 +203,8 @@ class _LightGBMBaseTuner(_BaseTuner):
     def tune_feature_fraction_stage2(self, n_trials: int = 6) -> None:
         best = self.best_params["feature_fraction"]
         values = [v for v in np.linspace(best - 0.08, best + 0.08, n_trials).tolist() if 0.4 <= v <= 1.0]
+        if not values:  # a given feature_fraction far outside [0.4, 1.0] and no trial yet: nothing to try
+            return
         sampler = GridSampler({"feature_fraction": values}, seed=self._optuna_seed)
         self._tune_params(["feature_fraction"], len(values), sampler, "feature_fraction_stage2")
 
