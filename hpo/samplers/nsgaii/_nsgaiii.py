@@ -55,6 +55,7 @@ class NSGAIIISampler(ElitistGASampler):
     ) -> None:
         if isinstance(dividing_parameter, bool) or not isinstance(dividing_parameter, int) or dividing_parameter < 1:
             raise ValueError(f"dividing_parameter must be an integer >= 1, got {dividing_parameter!r}.")
+        # Set before super().__init__(), which builds the default elite selection from them.
         self._reference_points = None if reference_points is None else check_reference_points(reference_points)
         self._dividing_parameter = dividing_parameter
         super().__init__(

@@ -11,7 +11,7 @@ import numpy as np
 
 from hpo.distributions import BaseDistribution
 from hpo.records import TrialState
-from hpo.samplers._base import ConstraintsFunc
+from hpo.samplers._base import ConstraintsFunc, IndependentFallbackSampler
 from hpo.samplers._ga import BaseGASampler
 from hpo.samplers._random import RandomSampler
 from hpo.samplers.nsgaii._after_trial import NSGAIIAfterTrialStrategy
@@ -31,7 +31,7 @@ ChildGeneration = Callable[["Study", dict[str, BaseDistribution], list[FrozenTri
 AfterTrial = Callable[["Study", FrozenTrial, TrialState, "Sequence[float] | None"], None]
 
 
-class ElitistGASampler(BaseGASampler):
+class ElitistGASampler(BaseGASampler, IndependentFallbackSampler):
     """What NSGA-II and NSGA-III share: children of the elite of the previous generation and its parents.
 
     Each trial belongs to a generation (see :class:`~hpo.samplers.BaseGASampler`); the parents of
@@ -110,7 +110,7 @@ class ElitistGASampler(BaseGASampler):
 
     def reseed_rng(self) -> None:
         self._rng.seed()
-        self._independent_sampler.reseed_rng()
+        super().reseed_rng()
 
     # --- the sampler interface -----------------------------------------------------------------
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
@@ -132,19 +132,11 @@ class ElitistGASampler(BaseGASampler):
                 return {}
             return self._child_generation(study, search_space, parents)
 
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._independent_sampler.before_trial(study, trial)
-
     def after_trial(
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
         self._after_trial(study, trial, state, values)
-        self._independent_sampler.after_trial(study, trial, state, values)
+        super().after_trial(study, trial, state, values)
 
 
 class NSGAIISampler(ElitistGASampler):
