@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from hpo.exceptions import ExperimentalWarning
 from hpo.integration._imports import try_import
+from hpo.trial import Trial
 
 if TYPE_CHECKING:
     from hpo.study import Study
-    from hpo.trial import FrozenTrial, Trial
+    from hpo.trial import FrozenTrial
 
 with try_import("mlflow") as _imports:
     import mlflow
@@ -86,7 +87,7 @@ class MLflowCallback:
 
         The objective runs inside ``mlflow.start_run``; the run id is kept in the trial's system attr
         ``mlflow_run_id``, and the callback adds the trial's results to that run. Experimental, as in
-        Optuna.
+        Optuna. For in-process studies only: a worker's trial raises TypeError.
         """
         warnings.warn(
             "track_in_mlflow is experimental (supported from v2.9.0). The interface can change in the future.",
@@ -97,6 +98,12 @@ class MLflowCallback:
         def decorator(func: Callable[[Trial], Any]) -> Callable[[Trial], Any]:
             @functools.wraps(func)
             def wrapper(trial: Trial) -> Any:
+                if not isinstance(trial, Trial):
+                    raise TypeError(
+                        f"track_in_mlflow needs a trial of an in-process study (study.optimize), got "
+                        f"{type(trial).__name__}. On Celery workers, start an MLflow run in the objective "
+                        "(mlflow.start_run(run_name=str(trial.number))) and log to it there."
+                    )
                 with self._lock:
                     self._initialize_experiment(trial.study)
                     nested = bool(self._mlflow_kwargs.get("nested"))

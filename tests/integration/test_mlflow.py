@@ -204,3 +204,10 @@ def test_several_threads_log_every_trial(uri: str) -> None:
 def test_without_mlflow_using_the_callback_names_the_package() -> None:
     message = error_without(["mlflow"], "hpo.integration.MLflowCallback()")
     assert "pip install mlflow" in message
+
+
+def test_track_in_mlflow_refuses_a_trial_without_a_study() -> None:
+    with pytest.warns(ExperimentalWarning):
+        tracked = MLflowCallback().track_in_mlflow()(objective)
+    with pytest.raises(TypeError, match="track_in_mlflow needs a trial of an in-process study"):
+        tracked(hpo.trial.FixedTrial({"x": 0.0, "y": 25.0, "z": 1.0}))
