@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: Figures kept per process (the latest of each study, chart and choice of parameters).
 FIGURES_KEPT = 64
+#: Seconds a coordinator's lease may go unrenewed before the runtime panel reports it down.
+LEASE_STALE_S = 5.0
 #: Whole history charts kept per process (thinned copies of them are sent).
 HISTORIES_KEPT = 8
 #: Largest page of the trials table.
@@ -287,6 +289,7 @@ class DashboardData:
         self._summaries: dict[int, tuple[str, dict[str, Any]]] = {}
         self._figures: dict[tuple[Any, ...], str] = {}
         self._histories: dict[tuple[str, int, str], go.Figure] = {}
+        self._leases: dict[str, int] = {}
 
     def study(self, name: str) -> FrozenStudy:
         for study in self.storage.get_all_studies():
@@ -439,8 +442,9 @@ class DashboardData:
         return row
 
     def runtime(self) -> dict[str, Any] | None:
-        """Workers per queue with their slots, queue depths, running trials and the coordinator's health;
-        None without a broker."""
+        """Workers per queue with their slots and GPUs, queue depths, trials running (started on a worker, or
+        in-process) and waiting (published, not started) per study, and the coordinator's health; None
+        without a broker."""
         if self.broker_url is None:
             return None
         from hpo.distributed.broker import redis_client
@@ -453,11 +457,26 @@ class DashboardData:
         finally:
             client.close()
 
+    def _coordinator(self, holder: str | None, lease_ms: int) -> dict[str, Any]:
+        """The coordinator is up while it holds its lease and renews it (it does every half second): a
+        lease that ran down :data:`LEASE_STALE_S` below the longest seen for its holder is a coordinator
+        killed or hung, its lease not yet expired."""
+        if holder is None or lease_ms < 0:
+            return {"alive": False, "holder": None, "lease_ttl_s": None, "renewed_s_ago": None}
+        with self._lock:
+            longest = max(lease_ms, self._leases.get(holder, 0))
+            self._leases = {holder: longest}
+        behind = (longest - lease_ms) / 1000
+        return {"alive": behind < LEASE_STALE_S, "holder": holder, "lease_ttl_s": round(lease_ms / 1000, 1),
+                "renewed_s_ago": round(behind, 1)}
+
     def _runtime(self, client: redis.Redis) -> dict[str, Any]:
         from hpo.distributed import wire
 
         holder = client.get(wire.coordinator_key())
-        lease_ttl = client.ttl(wire.coordinator_key())
+        lease_ms = client.pttl(wire.coordinator_key())
+        coordinator = self._coordinator(holder.decode(errors="replace") if isinstance(holder, bytes) else holder,
+                                        int(lease_ms))
         keys = list(client.scan_iter(match=wire.WORKERS_PATTERN, count=1000))
         queues: dict[str, dict[str, Any]] = {}
         for raw in client.mget(keys) if keys else []:
@@ -468,29 +487,41 @@ class DashboardData:
             except HpoError:
                 continue
             for queue in info.queues:
-                entry = queues.setdefault(queue, {"workers": [], "slots": 0})
-                entry["workers"].append({"hostname": info.hostname, "slots": info.concurrency})
+                entry = queues.setdefault(queue, {"workers": [], "slots": 0, "gpus": []})
+                gpus = [str(g) for g in info.gpus or []]
+                entry["workers"].append({"hostname": info.hostname, "slots": info.concurrency, "gpus": gpus})
                 entry["slots"] += info.concurrency
+                entry["gpus"] += gpus
         running: dict[str, int] = {}
+        waiting: dict[str, int] = {}
         for study in self.storage.get_all_studies():
             try:
                 queue = job_queue(study.system_attrs)
             except HpoError:
                 queue = None
             if queue is not None:
-                queues.setdefault(queue, {"workers": [], "slots": 0})
-            n = sum(1 for t in self.trials(study.study_id) if t.state == TrialState.RUNNING)
-            if n:
-                running[study.study_name] = n
+                queues.setdefault(queue, {"workers": [], "slots": 0, "gpus": []})
+            # A coordinator's trial is RUNNING from its publication; it runs once a worker started it.
+            on_coordinator = JOB_KEY in study.system_attrs
+            started = published = 0
+            for trial in self.trials(study.study_id):
+                if trial.state == TrialState.RUNNING:
+                    if not on_coordinator or trial.system_attrs.get(WORKER_KEY) is not None:
+                        started += 1
+                    else:
+                        published += 1
+            if started:
+                running[study.study_name] = started
+            if published:
+                waiting[study.study_name] = published
         pipe = client.pipeline(transaction=False)
         for queue in queues:
             pipe.llen(queue)
         for queue, depth in zip(list(queues), pipe.execute()):
             queues[queue]["depth"] = int(depth)
         return {
-            "coordinator": {"alive": holder is not None,
-                            "holder": holder.decode(errors="replace") if isinstance(holder, bytes) else holder,
-                            "lease_ttl_s": lease_ttl if holder is not None else None},
+            "coordinator": coordinator,
             "queues": dict(sorted(queues.items())),
             "running": running,
+            "waiting": waiting,
         }

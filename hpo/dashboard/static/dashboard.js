@@ -184,15 +184,25 @@ async function refreshRuntime() {
   if (!runtime) return;
   if (runtime.error) { body.replaceChildren(el("p", {class: "error"}, runtime.error)); return; }
   const c = runtime.coordinator;
+  const health = !c.holder ? "none holds the lease" : c.alive ?
+    `lease held by ${c.holder}, renewed ${c.renewed_s_ago} s ago` :
+    `lease of ${c.holder} not renewed for ${c.renewed_s_ago} s (killed or hung; it expires in ${c.lease_ttl_s} s)`;
+  const gpus = list => list.length ? list.join(", ") : "-";
   body.replaceChildren(
-    el("p", {}, "Coordinator: ", c.alive ? `alive (lease held by ${c.holder}, ${c.lease_ttl_s} s left)` : "none holds the lease"),
+    el("p", {}, "Coordinator: ", el("strong", {id: "coordinator-state", class: c.alive ? "state-COMPLETE" : "state-FAIL"},
+      c.alive ? "up" : "down"), ` (${health})`),
     el("table", {class: "grid", id: "queues"},
-      el("thead", {}, el("tr", {}, el("th", {}, "Queue"), el("th", {}, "Workers"), el("th", {}, "Slots"),
-        el("th", {}, "Waiting tasks"), el("th", {}, "Hosts"))),
-      el("tbody", {}, ...Object.entries(runtime.queues).map(([q, e]) => el("tr", {},
-        el("td", {}, q), el("td", {}, e.workers.length), el("td", {}, e.slots), el("td", {}, e.depth),
-        el("td", {}, e.workers.map(w => `${w.hostname} (${w.slots})`).join(", ")))))),
-    el("p", {}, "Trials running now: ", Object.entries(runtime.running).map(([s, n]) => `${s}: ${n}`).join(", ") || "none"));
+      el("thead", {}, el("tr", {}, ...["Queue", "Workers", "Slots", "GPUs", "Waiting tasks", "Hosts (slots; GPUs)"]
+        .map(h => el("th", {}, h)))),
+      el("tbody", {}, ...Object.entries(runtime.queues).map(([q, e]) => el("tr", {"data-queue": q},
+        el("td", {}, q), el("td", {}, e.workers.length), el("td", {}, e.slots), el("td", {}, gpus(e.gpus)),
+        el("td", {}, e.depth),
+        el("td", {}, e.workers.map(w => `${w.hostname} (${w.slots}${w.gpus.length ? "; " + w.gpus.join(", ") : ""})`)
+          .join(", ")))))),
+    el("p", {id: "running"}, "Trials running now: ",
+      Object.entries(runtime.running).map(([s, n]) => `${s}: ${n}`).join(", ") || "none"),
+    el("p", {id: "waiting"}, "Trials published, waiting for a slot: ",
+      Object.entries(runtime.waiting || {}).map(([s, n]) => `${s}: ${n}`).join(", ") || "none"));
 }
 
 // ---- study page -----------------------------------------------------------------------------
