@@ -270,3 +270,14 @@ def test_the_optuna_style_example_runs() -> None:
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "Best value:" in done.stdout
+
+
+def test_without_grpcio_the_error_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['grpc'] = None\n"
+        "import hpo\n"
+        "assert 'grpc' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]\n"
+        "from hpo.storages import GrpcStorageProxy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "pip install grpcio" in done.stderr, done.stderr[-2000:]
