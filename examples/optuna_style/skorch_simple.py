@@ -9,7 +9,7 @@ You can run this example as follows, pruning can be turned on and off with the
     $ python skorch_simple.py [--pruning]
 
 optuna-examples' pytorch/skorch_simple.py with hpo's import, scikit-learn's bundled 8x8 digits
-instead of downloading MNIST, and 8 trials of 5 epochs instead of 100 of 20.
+instead of downloading MNIST, and 6 trials of 5 epochs instead of 100 of 20.
 """
 
 import argparse
@@ -87,7 +87,7 @@ if __name__ == "__main__":
     pruner = optuna.pruners.MedianPruner() if args.pruning else optuna.pruners.NopPruner()
 
     study = optuna.create_study(direction="maximize", pruner=pruner)
-    study.optimize(objective, n_trials=8, timeout=600)
+    study.optimize(objective, n_trials=6, timeout=600)
 
     print("Number of finished trials: {}".format(len(study.trials)))
 
