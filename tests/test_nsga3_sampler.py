@@ -215,7 +215,7 @@ def test_spec_round_trip_with_reference_points() -> None:
     assert spec["kwargs"]["reference_points"] == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     built = specs.from_spec(spec, allowed_modules=())
     assert isinstance(built, NSGAIIISampler)
-    assert np.array_equal(built._reference_points, np.eye(3))
+    assert np.array_equal(built._elite_selection.reference_points(3), np.eye(3))
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import numpy as np
 from hpo.samplers._base import ConstraintsFunc
 from hpo.samplers.nsgaii._crossovers import BaseCrossover
 from hpo.samplers.nsgaii._mutation import BaseMutation
-from hpo.samplers.nsgaii._niching import NSGAIIIElitePopulationSelectionStrategy, check_reference_points
+from hpo.samplers.nsgaii._niching import NSGAIIIElitePopulationSelectionStrategy
 from hpo.samplers.nsgaii._sampler import AfterTrial, ChildGeneration, EliteSelection, ElitistGASampler
 
 
@@ -53,10 +53,8 @@ class NSGAIIISampler(ElitistGASampler):
         child_generation_strategy: ChildGeneration | str | None = None,
         after_trial_strategy: AfterTrial | str | None = None,
     ) -> None:
-        if isinstance(dividing_parameter, bool) or not isinstance(dividing_parameter, int) or dividing_parameter < 1:
-            raise ValueError(f"dividing_parameter must be an integer >= 1, got {dividing_parameter!r}.")
-        # Set before super().__init__(), which builds the default elite selection from them.
-        self._reference_points = None if reference_points is None else check_reference_points(reference_points)
+        # Set before super().__init__(), which builds the default elite selection (checking them) from them.
+        self._reference_points = reference_points
         self._dividing_parameter = dividing_parameter
         super().__init__(
             population_size=population_size,
