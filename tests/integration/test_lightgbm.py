@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -359,3 +361,25 @@ def test_regression_metric_on_diabetes_minimizes_l2() -> None:
     assert tuner.study.direction.name == "MINIMIZE"
     assert tuner.best_score == min(t.value for t in tuner.study.trials)
     assert tuner.get_best_booster().best_score["valid_0"]["l2"] == tuner.best_score
+
+
+def test_without_lightgbm_and_scikit_learn_the_modules_import_and_name_the_package() -> None:
+    code = """
+import sys
+sys.modules["lightgbm"] = None  # as if not installed
+sys.modules["sklearn"] = None
+import hpo.integration.lightgbm as lgb
+from hpo.integration import OptunaSearchCV
+assert sorted(lgb.__all__) == ["LightGBMPruningCallback", "LightGBMTuner", "LightGBMTunerCV", "train"]
+for make in (lambda: lgb.LightGBMTuner({}, None, valid_sets=[]), lambda: lgb.LightGBMPruningCallback(None, "auc"),
+             lambda: OptunaSearchCV(None, {})):
+    try:
+        make()
+    except ImportError as e:
+        print(e)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    assert all("pip install lightgbm" in line for line in lines[:2]) and "pip install scikit-learn" in lines[2]
