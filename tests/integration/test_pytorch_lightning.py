@@ -1,6 +1,6 @@
 """PyTorchLightningPruningCallback with real Lightning (``lightning.pytorch`` and ``pytorch_lightning``):
 values per epoch, pruning, a wrong monitor, DDP on an RDBStorage (and its refusal elsewhere), a missing
-lightning. The DDP test spawns 2 processes (slow on a busy machine: ~25 s alone, 50 s at load 10)."""
+lightning."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytorch_lightning
 import torch
 from integration_helpers_a import error_without, study_with
 from torch import nn
+from torch.multiprocessing.spawn import ProcessRaisedException
 
 import hpo
 from hpo.integration import PyTorchLightningPruningCallback
@@ -132,10 +133,10 @@ def test_a_monitor_that_is_not_logged_warns_and_reports_nothing(tmp_path: Path) 
     assert study.trials[0].state == TrialState.COMPLETE and study.trials[0].intermediate_values == {}
 
 
-def _ddp_objective(root: Path) -> Any:
+def _ddp_objective(root: Path, strategy: str) -> Any:
     def objective(trial: hpo.Trial) -> float:
         callback = PyTorchLightningPruningCallback(trial, monitor="accuracy")
-        trainer = _trainer("lightning.pytorch", root, callback, devices=2, strategy="ddp_spawn")
+        trainer = _trainer("lightning.pytorch", root, callback, devices=2, strategy=strategy)
         trainer.fit(LightningModel())
         callback.check_pruned()
         return 1.0
@@ -153,13 +154,22 @@ class PruneFromStep(BasePruner):
         return trial.last_step is not None and trial.last_step >= self.step
 
 
-@pytest.mark.slow
-def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(tmp_path: Path) -> None:
+# ddp_fork starts in about a second; ddp_spawn (Optuna's tests use it) pickles the trial to 2 fresh
+# interpreters that import torch and Lightning again: 25 s alone, 50 s at load 10 on 2 cores.
+@pytest.mark.parametrize("strategy", ["ddp_fork", pytest.param("ddp_spawn", marks=pytest.mark.slow)])
+def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(strategy: str, tmp_path: Path) -> None:
     study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'ddp.db'}", pruner=PruneFromStep(1))
-    study.optimize(_ddp_objective(tmp_path), n_trials=1)  # 2 processes, 3 epochs; pruned after epoch 1
+    study.optimize(_ddp_objective(tmp_path, strategy), n_trials=1)  # 2 processes, 3 epochs; pruned after epoch 1
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED
     assert trial.intermediate_values == pytest.approx({0: 0.45, 1: 0.45})  # the mean of the ranks' 0.3 and 0.6
+
+
+def test_ddp_with_an_in_memory_study_fails_in_every_process(tmp_path: Path) -> None:
+    study = study_with(True)
+    with pytest.raises(ProcessRaisedException, match="supports only hpo.storages.RDBStorage in DDP"):
+        study.optimize(_ddp_objective(tmp_path, "ddp_fork"), n_trials=1)
+    assert study.trials[0].state == TrialState.FAIL
 
 
 @pytest.mark.parametrize("storage", [None, "none (FixedTrial)"])
