@@ -29,6 +29,13 @@ class IntermediateInfo(NamedTuple):
     owners: np.ndarray  # per point, the index of its curve
 
 
+def joined_curves(info: IntermediateInfo, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points of the curves ``members`` (indices into ``info.curves``) as one polyline: the
+    indices of their points, and where to insert a gap (NaN) so that each curve stays apart."""
+    picked = np.flatnonzero(np.isin(info.owners, members))
+    return picked, np.flatnonzero(np.diff(info.owners[picked])) + 1
+
+
 def intermediate_info(study: Study) -> IntermediateInfo:
     """Read the COMPLETE, PRUNED and RUNNING trials once and collect their intermediate values."""
     trials = study.get_trials(
@@ -72,8 +79,7 @@ def plot_intermediate_values(study: Study) -> go.Figure:
     for group in np.unique(groups).tolist():
         members = np.flatnonzero(groups == group)
         # The members' points, a gap (NaN, no name) after each curve but the last.
-        picked = np.flatnonzero(np.isin(owners, members))
-        ends = np.flatnonzero(np.diff(owners[picked])) + 1
+        picked, ends = joined_curves(info, members)
         color = palette[group] if group < len(palette) else INFEASIBLE_COLOR
         traces.append(
             {

@@ -149,3 +149,71 @@ def test_optuna_style_example_saves_every_plot(tmp_path: Path) -> None:
     for name in names:
         png = (tmp_path / f"{name}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, name
+
+
+def test_intermediate_values_of_many_trials_share_a_line_per_color() -> None:
+    """Beyond 100 curves the lines of one color are joined (with gaps) and the legend is left out;
+    every trial's points are still drawn, in the color Optuna gives it (tab20, then its last color)."""
+    study = hpo.create_study(sampler=hpo.samplers.RandomSampler(seed=1), pruner=hpo.pruners.NopPruner())
+
+    def objective(trial: hpo.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(trial.number % 4 + 1):
+            trial.report(x + step, step)
+        trial.set_user_attr("unused", 0)
+        return x
+
+    study.optimize(objective, n_trials=150)
+    ax = vis.plot_intermediate_values(study)
+    try:
+        lines = ax.get_lines()
+        assert len(lines) == 20 and ax.get_legend() is None
+        tab20 = plt.get_cmap("tab20")
+        for color, line in enumerate(lines):
+            assert line.get_color() == tab20(color)
+            members = [t for t in study.trials if min(t.number, 19) == color]
+            expected = [(s, v) for t in members for s, v in sorted(t.intermediate_values.items())]
+            x, y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+            assert np.isnan(x).sum() == len(members) - 1
+            assert list(zip(x[~np.isnan(x)].tolist(), y[~np.isnan(y)].tolist())) == expected
+    finally:
+        plt.close("all")
+
+
+def test_parallel_coordinate_draw_order_metric_names_and_constraints() -> None:
+    """Optuna's own case: trials ordered by a numeric categorical parameter, then by Pareto rank with
+    the front drawn last; infeasible trials and those without constraints dotted; the study's metric
+    names on the objective axes (in the plotly figure too)."""
+    study = hpo.create_study(directions=["minimize", "minimize"])
+    study.set_metric_names(["loss", "score"])
+    choices = hpo.distributions.CategoricalDistribution((1, 2, 3))
+    for values, param, constraint in (([0.0, 0.0], 2, [-1.0]), ([1.0, 1.0], 1, [1.0]), ([2.0, 2.0], 3, None)):
+        attrs = {} if constraint is None else {"constraints": constraint}
+        trial = hpo.trial.create_trial(values=values, params={"param": param}, distributions={"param": choices},
+                                       system_attrs=attrs)
+        study.add_trial(trial)
+    ax = vis.plot_parallel_coordinate(study)
+    try:
+        lines = ax.collections[0]
+        assert [segment[0, 1] for segment in lines.get_segments()] == [2.0, 1.0, 0.0]  # trials 2, 1, 0
+        assert [dashes is None for _, dashes in lines.get_linestyles()] == [False, False, True]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["loss", "score", "param"]
+        assert ax.figure.axes[1].get_ylabel() == "Pareto Rank"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Feasible", "Infeasible"]
+    finally:
+        plt.close("all")
+    assert hpo.visualization.plot_parallel_coordinate(study).layout.xaxis.ticktext == ("loss", "score", "param")
+
+
+@pytest.mark.filterwarnings("ignore:PedAnovaImportanceEvaluator computes")
+def test_param_importances_series_take_the_metric_names() -> None:
+    study = hpo.create_study(directions=["minimize", "maximize"], sampler=hpo.samplers.RandomSampler(seed=0))
+    study.set_metric_names(["loss", "score"])
+    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1) ** 2), n_trials=20)
+    ax = vis.plot_param_importances(study)
+    try:
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "score"]
+        assert len(ax.patches) == 4  # a bar per parameter and objective
+    finally:
+        plt.close("all")
+    assert [bar.name for bar in hpo.visualization.plot_param_importances(study).data] == ["loss", "score"]

@@ -10,8 +10,8 @@ import numpy as np
 from hpo.study import Study
 from hpo.visualization._contour import ContourInfo, Grid, contour_info
 from hpo.visualization._pairs import ParamAxis
-from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType
-from hpo.visualization.matplotlib._utils import INFEASIBLE_COLOR, ggplot, pyplot
+from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType
+from hpo.visualization.matplotlib._utils import ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from hpo.study import Study
 from hpo.visualization._optimization_history import history_infos
-from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType, as_studies
-from hpo.visualization.matplotlib._utils import INFEASIBLE_COLOR, ggplot, pyplot
+from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType, as_studies
+from hpo.visualization.matplotlib._utils import ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from hpo.study import Study
 from hpo.trial import FrozenTrial
 from hpo.visualization._pareto_front import pareto_front_info
-from hpo.visualization.matplotlib._utils import INFEASIBLE_COLOR, ggplot, pyplot
+from hpo.visualization._utils import INFEASIBLE_COLOR
+from hpo.visualization.matplotlib._utils import ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

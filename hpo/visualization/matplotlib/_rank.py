@@ -9,8 +9,8 @@ import numpy as np
 from hpo.study import Study
 from hpo.visualization._pairs import ParamAxis
 from hpo.visualization._rank import COLOR_SCALE, rank_info, rank_rgb
-from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType
-from hpo.visualization.matplotlib._utils import INFEASIBLE_COLOR, ggplot, pyplot
+from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType
+from hpo.visualization.matplotlib._utils import ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

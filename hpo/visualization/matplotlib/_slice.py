@@ -10,8 +10,8 @@ import numpy as np
 from hpo.distributions import CategoricalDistribution
 from hpo.study import Study
 from hpo.visualization._slice import Panel, slice_info
-from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType, is_log
-from hpo.visualization.matplotlib._utils import INFEASIBLE_COLOR, ggplot, pyplot
+from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType, is_log
+from hpo.visualization.matplotlib._utils import ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -6,9 +6,6 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-#: The colors of infeasible trials (Optuna's matplotlib figures spell it in either case).
-INFEASIBLE_COLOR = "#cccccc"
-
 
 def is_available() -> bool:
     """True when matplotlib, which draws every figure of :mod:`hpo.visualization.matplotlib`, can be imported."""
