@@ -33,6 +33,7 @@ from matplotlib.axes import Axes  # noqa: E402
 import hpo  # noqa: E402
 import hpo.visualization.matplotlib as vis  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore::hpo.exceptions.ExperimentalWarning")  # tested once, below
 RECORDED = json.loads((Path(__file__).parent / "data" / "optuna_matplotlib.json").read_text())
 EXAMPLE = Path(__file__).parents[2] / "examples" / "optuna_style" / "plot_matplotlib.py"
 
@@ -217,3 +218,12 @@ def test_param_importances_series_take_the_metric_names() -> None:
     finally:
         plt.close("all")
     assert [bar.name for bar in hpo.visualization.plot_param_importances(study).data] == ["loss", "score"]
+
+
+def test_each_function_is_experimental_as_in_optuna(studies: dict[str, Any]) -> None:
+    experimental = hpo.exceptions.ExperimentalWarning
+    with pytest.warns(experimental, match=r"plot_rank is experimental \(supported from v3\.2\.0\)"):
+        vis.plot_rank(studies["empty"])
+    with pytest.warns(experimental, match=r"is_available is experimental \(supported from v2\.2\.0\)"):
+        vis.is_available()
+    plt.close("all")

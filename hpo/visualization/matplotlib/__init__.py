@@ -4,6 +4,7 @@ Each function returns a matplotlib ``Axes`` (or, for a matrix or a row of subplo
 array of them, as Optuna does), drawn from the same data as the plotly figure of
 :mod:`hpo.visualization` (one read of the trials). matplotlib is imported when a figure is
 drawn, not with this package: install it with ``pip install matplotlib`` (or ``hpo[matplotlib]``).
+As in Optuna, each call warns that the function is experimental (``hpo.exceptions.ExperimentalWarning``).
 """
 
 from hpo.visualization.matplotlib._contour import plot_contour

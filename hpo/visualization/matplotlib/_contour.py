@@ -11,7 +11,7 @@ from hpo.study import Study
 from hpo.visualization._contour import ContourInfo, Grid, contour_info
 from hpo.visualization._pairs import ParamAxis
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,6 +22,7 @@ CONTOUR_POINT_NUM = 100
 LEVELS = 15
 
 
+@experimental("2.2.0")
 def plot_contour(
     study: Study,
     params: list[str] | None = None,

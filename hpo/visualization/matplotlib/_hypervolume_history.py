@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from hpo.study import Study
 from hpo.visualization._hypervolume_history import hypervolume_history_info
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@experimental("3.3.0")
 def plot_hypervolume_history(study: Study, reference_point: Sequence[float]) -> Axes:
     """Plot the hypervolume dominated by the feasible COMPLETE trials up to each one.
 

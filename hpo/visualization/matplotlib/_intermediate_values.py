@@ -8,7 +8,7 @@ import numpy as np
 
 from hpo.study import Study
 from hpo.visualization._intermediate_values import intermediate_info, joined_curves
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 MAX_LEGEND_CURVES = 100
 
 
+@experimental("2.2.0")
 def plot_intermediate_values(study: Study) -> Axes:
     """Plot the intermediate values of every COMPLETE, PRUNED and RUNNING trial that reported some.
 

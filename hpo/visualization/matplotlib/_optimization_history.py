@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from hpo.study import Study
 from hpo.visualization._optimization_history import history_infos
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType, as_studies
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@experimental("2.2.0")
 def plot_optimization_history(
     study: Study | Sequence[Study],
     *,

@@ -9,12 +9,13 @@ import numpy as np
 from hpo.study import Study
 from hpo.visualization._parallel_coordinate import parallel_info
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType
-from hpo.visualization.matplotlib._utils import pyplot
+from hpo.visualization.matplotlib._utils import experimental, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@experimental("2.2.0")
 def plot_parallel_coordinate(
     study: Study,
     params: list[str] | None = None,

@@ -9,7 +9,7 @@ import numpy as np
 from hpo.study import Study
 from hpo.visualization._param_importances import ImportancesInfo, importances_infos
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, TargetType
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 AXES_PADDING_RATIO = 1.05
 
 
+@experimental("2.2.0")
 def plot_param_importances(
     study: Study,
     evaluator: BaseImportanceEvaluator | None = None,

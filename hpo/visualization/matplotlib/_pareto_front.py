@@ -9,12 +9,13 @@ from hpo.study import Study
 from hpo.trial import FrozenTrial
 from hpo.visualization._pareto_front import pareto_front_info
 from hpo.visualization._utils import INFEASIBLE_COLOR
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@experimental("2.8.0")
 def plot_pareto_front(
     study: Study,
     *,

@@ -10,12 +10,13 @@ from hpo.study import Study
 from hpo.visualization._pairs import ParamAxis
 from hpo.visualization._rank import COLOR_SCALE, rank_info, rank_rgb
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@experimental("3.2.0")
 def plot_rank(
     study: Study,
     params: list[str] | None = None,

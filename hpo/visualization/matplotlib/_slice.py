@@ -11,7 +11,7 @@ from hpo.distributions import CategoricalDistribution
 from hpo.study import Study
 from hpo.visualization._slice import Panel, slice_info
 from hpo.visualization._utils import DEFAULT_TARGET_NAME, INFEASIBLE_COLOR, TargetType, is_log
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 PADDING_RATIO = 0.05
 
 
+@experimental("2.2.0")
 def plot_slice(
     study: Study,
     params: list[str] | None = None,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from hpo.study import Study
 from hpo.visualization._timeline import timeline_info
-from hpo.visualization.matplotlib._utils import ggplot, pyplot
+from hpo.visualization.matplotlib._utils import experimental, ggplot, pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,6 +23,7 @@ STATE_COLORS = {
 }
 
 
+@experimental("3.2.0")
 def plot_timeline(study: Study, n_recent_trials: int | None = None) -> Axes:
     """Plot when each trial started and ended, one horizontal bar per trial, colored by state.
 

@@ -1,12 +1,40 @@
-"""What the matplotlib plots share: the lazy import of pyplot and the style Optuna's figures use."""
+"""What the matplotlib plots share: the lazy import of pyplot, the style Optuna's figures use, the experimental mark."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+import functools
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
+
+from hpo.exceptions import ExperimentalWarning
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
+def experimental(version: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Mark a function experimental as Optuna does: each call warns (ExperimentalWarning) that it is
+    experimental since Optuna ``version``."""
+
+    def mark(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(func)
+        def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            warnings.warn(
+                f"{func.__module__}.{func.__qualname__} is experimental (supported from v{version}). "
+                "The interface can change in the future.",
+                ExperimentalWarning,
+                stacklevel=2,
+            )
+            return func(*args, **kwargs)
+
+        return call
+
+    return mark
+
+
+@experimental("2.2.0")
 def is_available() -> bool:
     """True when matplotlib, which draws every figure of :mod:`hpo.visualization.matplotlib`, can be imported."""
     try:
