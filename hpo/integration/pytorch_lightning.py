@@ -41,7 +41,7 @@ class PyTorchLightningPruningCallback(Callback):
     The sanity check's validation is not reported; a ``monitor`` missing from
     ``trainer.callback_metrics`` warns and reports nothing.
 
-    Distributed data parallel (``strategy="ddp"`` / ``"ddp_spawn"``): the study must use an
+    Distributed data parallel (``strategy="ddp_spawn"`` or ``"ddp_fork"``): the study must use an
     :class:`~hpo.storages.RDBStorage` (the processes share the trial through it; anything else raises
     ValueError when ``fit`` starts). Rank 0 reports and decides, every rank stops together, and you
     call :meth:`check_pruned` right after ``trainer.fit()`` to record the values in the trial and

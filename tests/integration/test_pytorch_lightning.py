@@ -5,6 +5,8 @@ lightning."""
 from __future__ import annotations
 
 import importlib
+import os
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -154,15 +156,34 @@ class PruneFromStep(BasePruner):
         return trial.last_step is not None and trial.last_step >= self.step
 
 
-# ddp_fork starts in about a second; ddp_spawn (Optuna's tests use it) pickles the trial to 2 fresh
-# interpreters that import torch and Lightning again: 25 s alone, 50 s at load 10 on 2 cores.
-@pytest.mark.parametrize("strategy", ["ddp_fork", pytest.param("ddp_spawn", marks=pytest.mark.slow)])
+SPAWN = pytest.mark.skipif(
+    os.environ.get("HPO_TEST_DDP_SPAWN") != "1",
+    reason="ddp_spawn starts 2 fresh interpreters that import torch and Lightning (25-50 s on 2 cores); run it with "
+    "HPO_TEST_DDP_SPAWN=1 (test_the_callback_travels_by_pickle checks what spawning needs)",
+)
+
+
+# ddp_fork starts its processes in about a second; ddp_spawn (Optuna's DDP tests use it) pickles the trial.
+@pytest.mark.parametrize("strategy", ["ddp_fork", pytest.param("ddp_spawn", marks=[pytest.mark.slow, SPAWN])])
 def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(strategy: str, tmp_path: Path) -> None:
     study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'ddp.db'}", pruner=PruneFromStep(1))
     study.optimize(_ddp_objective(tmp_path, strategy), n_trials=1)  # 2 processes, 3 epochs; pruned after epoch 1
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED
     assert trial.intermediate_values == pytest.approx({0: 0.45, 1: 0.45})  # the mean of the ranks' 0.3 and 0.6
+
+
+def test_the_callback_travels_by_pickle(tmp_path: Path) -> None:
+    """What ddp_spawn does to the callback: a copy unpickled elsewhere reports to the same trial."""
+    study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'pickle.db'}", pruner=PruneFromStep(0))
+    callback = PyTorchLightningPruningCallback(study.ask(), monitor="accuracy")
+    copy = pickle.loads(pickle.dumps(callback))
+    trainer = _trainer("lightning.pytorch", tmp_path, copy, devices=2, strategy="ddp_fork")
+    copy.on_fit_start(trainer, LightningModel())  # rank 0 of a DDP run: sets up the shared attrs
+    copy._trial.report(0.5, step=0)
+    assert copy._trial.should_prune()
+    assert study.trials[0].intermediate_values == {0: 0.5}
+    assert study.trials[0].system_attrs["ddp_pl:intermediate_value"] == {}
 
 
 def test_ddp_with_an_in_memory_study_fails_in_every_process(tmp_path: Path) -> None:
