@@ -54,7 +54,8 @@ def test_the_candidates_function_gets_the_trials_in_botorchs_space_and_its_candi
     assert train_x.shape == (3, 5) and train_obj.shape == (3, 1) and train_con.shape == (3, 1)
     for row, t in enumerate(first):
         one_hot = [float(t.params["c"] == "a"), float(t.params["c"] == "b")]
-        assert train_x[row].tolist() == pytest.approx(one_hot + [math.log(t.params["lr"]), t.params["n"], t.params["x"]])
+        numbers = [math.log(t.params["lr"]), t.params["n"], t.params["x"]]
+        assert train_x[row].tolist() == pytest.approx(one_hot + numbers)
         assert train_obj[row, 0].item() == pytest.approx(-t.value)  # BoTorch maximizes
         assert train_con[row, 0].item() == pytest.approx(t.params["x"] - 4.0)
     assert bounds[0].tolist() == pytest.approx([0, 0, math.log(1e-3), 0, -5])
