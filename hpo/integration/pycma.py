@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from hpo.study import Study
 
 with try_import("cma") as _imports:
-    import cma  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import cma
 
 __all__ = ["PyCmaSampler"]
 
