@@ -5,6 +5,7 @@ row per trial, one column per objective, all minimized (multiply maximized objec
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ __all__ = [
     "hypervolume",
     "hypervolume_reference",
     "is_pareto_front",
+    "nondomination_ranks",
     "pareto_front_trials",
     "select_by_hypervolume",
 ]
@@ -99,6 +101,8 @@ def _grid_volume(points: np.ndarray, reference: np.ndarray) -> float:
 def is_pareto_front(loss: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows of ``loss`` (all objectives minimized) that no other row dominates
     (better or equal in every objective, better in one); duplicates all count."""
+    if len(loss) == 0:
+        return np.zeros(0, dtype=bool)
     unique, inverse = np.unique(loss, axis=0, return_inverse=True)  # lexicographically sorted
     inverse = inverse.ravel()
     on_front = np.zeros(len(unique), dtype=bool)
@@ -175,3 +179,34 @@ def _greedy_nd(points: np.ndarray, subset_size: int, reference: np.ndarray) -> n
                 break
             bound[i] = volume[i] - hypervolume(np.maximum(selected, points[i]), reference)
             winner = max(winner, bound[i])
+
+
+def nondomination_ranks(loss: np.ndarray) -> np.ndarray:
+    """0 for the Pareto front, 1 for the front of what is left, and so on."""
+    if len(loss) == 0:
+        return np.zeros(0, dtype=int)
+    unique, inverse = np.unique(loss, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if unique.shape[1] == 1:
+        return inverse
+    ranks = np.zeros(len(unique), dtype=int)
+    if unique.shape[1] == 2:
+        # Rows sorted lexicographically: an earlier row dominates a later one iff its second loss is
+        # not larger, so a row's rank is the number of ranks whose smallest second loss is <= its own.
+        smallest: list[float] = []
+        for i, b in enumerate(unique[:, 1].tolist()):
+            rank = bisect.bisect_right(smallest, b)
+            if rank == len(smallest):
+                smallest.append(b)
+            else:
+                smallest[rank] = b
+            ranks[i] = rank
+        return ranks[inverse]
+    left = np.arange(len(unique))
+    rank = 0
+    while left.size:
+        front = is_pareto_front(unique[left])
+        ranks[left[front]] = rank
+        left = left[~front]
+        rank += 1
+    return ranks[inverse]

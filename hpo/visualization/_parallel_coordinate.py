@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution
+from hpo.multi_objective import nondomination_ranks
 from hpo.records import TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
-from hpo.visualization._pareto import losses, nondomination_ranks
+from hpo.visualization._pareto import losses
 from hpo.visualization._utils import (
     DEFAULT_TARGET_NAME,
     TargetType,

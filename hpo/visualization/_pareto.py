@@ -1,4 +1,5 @@
-"""Pareto fronts, non-domination ranks and hypervolumes for the multi-objective plots.
+"""Losses and hypervolume histories for the multi-objective plots (fronts, ranks and hypervolumes are
+:mod:`hpo.multi_objective`'s).
 
 Every function takes losses: one row per trial, every objective minimized (maximized objectives
 negated). Duplicated rows share their front and rank, as in Optuna.
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hpo.multi_objective import hypervolume
 from hpo.records import StudyDirection
 
 
@@ -18,79 +20,6 @@ def losses(values: np.ndarray, directions: Sequence[StudyDirection]) -> np.ndarr
     """``values`` (n, d) with the maximized objectives negated."""
     signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
     return values * signs
-
-
-def pareto_mask(loss: np.ndarray) -> np.ndarray:
-    """True for the rows no other row dominates."""
-    if len(loss) == 0:
-        return np.zeros(0, dtype=bool)
-    unique, inverse = np.unique(loss, axis=0, return_inverse=True)  # lexicographically sorted
-    on_front = np.zeros(len(unique), dtype=bool)
-    if unique.shape[1] == 1:
-        on_front[0] = True
-    elif unique.shape[1] == 2:
-        # Sorted by the first objective, a row is on the front iff it beats every earlier second objective.
-        best_before = np.minimum.accumulate(np.concatenate(([np.inf], unique[:-1, 1])))
-        on_front = unique[:, 1] < best_before
-    else:
-        remaining = np.arange(len(unique))
-        while remaining.size:
-            head = remaining[0]  # the lexicographically smallest remaining row is never dominated
-            on_front[head] = True
-            rest = remaining[1:]
-            remaining = rest[np.any(unique[rest] < unique[head], axis=1)]
-    return on_front[inverse.reshape(-1)]
-
-
-def nondomination_ranks(loss: np.ndarray) -> np.ndarray:
-    """0 for the Pareto front, 1 for the front of what is left, and so on."""
-    if len(loss) == 0:
-        return np.zeros(0, dtype=int)
-    unique, inverse = np.unique(loss, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    if unique.shape[1] == 1:
-        return inverse
-    ranks = np.zeros(len(unique), dtype=int)
-    if unique.shape[1] == 2:
-        # Rows sorted lexicographically: an earlier row dominates a later one iff its second loss is
-        # not larger, so a row's rank is the number of ranks whose smallest second loss is <= its own.
-        smallest: list[float] = []
-        for i, b in enumerate(unique[:, 1].tolist()):
-            rank = bisect.bisect_right(smallest, b)
-            if rank == len(smallest):
-                smallest.append(b)
-            else:
-                smallest[rank] = b
-            ranks[i] = rank
-        return ranks[inverse]
-    left = np.arange(len(unique))
-    rank = 0
-    while left.size:
-        front = pareto_mask(unique[left])
-        ranks[left[front]] = rank
-        left = left[~front]
-        rank += 1
-    return ranks[inverse]
-
-
-def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
-    """The volume the points dominate inside the box below ``reference`` (exact)."""
-    points = points[np.all(points < reference, axis=1)]
-    if len(points) == 0:
-        return 0.0
-    if points.shape[1] == 2:
-        order = np.argsort(points[:, 0], kind="stable")
-        x, y = points[order, 0], np.minimum.accumulate(points[order, 1])
-        return float(np.sum((np.append(x[1:], reference[0]) - x) * (reference[1] - y)))
-    # Slabs along the last objective: each is as thick as the gap to the next point and as wide as
-    # the (d-1)-volume of the points below it.
-    points = points[np.argsort(points[:, -1], kind="stable")]
-    thickness = np.diff(np.append(points[:, -1], reference[-1]))
-    return sum(
-        float(thickness[i]) * hypervolume(points[: i + 1, :-1], reference[:-1])
-        for i in range(len(points))
-        if thickness[i] > 0
-    )
 
 
 def hypervolume_history(loss: np.ndarray, feasible: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from hpo.multi_objective import is_pareto_front
 from hpo.records import TrialState
 from hpo.study import Study
 from hpo.trial import FrozenTrial
-from hpo.visualization._pareto import losses, pareto_mask
+from hpo.visualization._pareto import losses
 from hpo.visualization._utils import INFEASIBLE_COLOR, constraints, hovertexts, logger
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def pareto_front_info(
     at = np.flatnonzero(feasible)
     values = np.array([trials[i].values for i in at.tolist()], dtype=float).reshape(len(at), len(study.directions))
     on_front = np.zeros(len(trials), dtype=bool)
-    on_front[at[pareto_mask(losses(values, study.directions))]] = True
+    on_front[at[is_pareto_front(losses(values, study.directions))]] = True
     best = [trials[i] for i in np.flatnonzero(on_front).tolist()]
     others = [trials[i] for i in np.flatnonzero(feasible & ~on_front).tolist()] if include_dominated_trials else []
     infeasible = [trials[i] for i in np.flatnonzero(~feasible).tolist()]
