@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -180,9 +181,34 @@ def test_a_server_that_is_down_raises_a_clear_connection_error() -> None:
         GrpcStorageProxy(port=70000)
 
 
+def test_replies_are_checked_too() -> None:
+    """A server answering junk (pickle bytes, wrong shapes) makes the client raise WireError, never unpickle."""
+    replies = {"get_trial": b"\x80\x04\x95pickle", "get_study_directions": b'{"result": ["minimize"]}',
+               "get_all_studies": b'{"result": [{"study_id": 1}]}', "create_new_study": b'{"result": 1, "x": 2}'}
+    handlers = {name: grpc.unary_unary_rpc_method_handler(lambda request, context, reply=reply: reply)
+                for name, reply in replies.items()}
+    server = grpc.server(ThreadPoolExecutor(2))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    proxy = GrpcStorageProxy(host="127.0.0.1", port=port)
+    try:
+        with pytest.raises(WireError, match="not valid JSON"):
+            proxy.get_trial(1)
+        with pytest.raises(WireError, match="expected an integer"):
+            proxy.get_study_directions(1)
+        with pytest.raises(WireError, match="a study must be an object"):
+            proxy.get_all_studies()
+        with pytest.raises(WireError, match="must be {'result'"):
+            proxy.create_new_study([hpo.study.StudyDirection.MINIMIZE])
+    finally:
+        proxy.close()
+        server.stop(None)
+
+
 def test_an_optuna_style_proxy_server_is_told_apart(served: tuple[str, int]) -> None:
     """A server that does not speak hpo's protocol: a clear error, not a hang or a pickle."""
-    server = grpc.server(__import__("concurrent.futures").futures.ThreadPoolExecutor(1))
+    server = grpc.server(ThreadPoolExecutor(1))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     proxy = GrpcStorageProxy(host="127.0.0.1", port=port)
