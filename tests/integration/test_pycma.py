@@ -4,7 +4,9 @@ parameter in range, and says what to install when ``cma`` is missing."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +100,14 @@ def test_without_cma_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch
     spec.loader.exec_module(module)  # the module imports without cma
     with pytest.raises(ImportError, match="pip install cma"):
         module.PyCmaSampler()
+
+
+def test_the_same_trials_as_optuna_integrations_pycma_sampler() -> None:
+    """Seeded, after the same first trial, hpo's sampler asks the same 39 points as optuna-integration's
+    (recorded by record_pycma_optuna.py with Optuna 5 and cma 4.5.0)."""
+    recorded = json.loads((Path(__file__).parent / "pycma_optuna_trials.json").read_text())
+    for seed, trials in recorded.items():
+        study = hpo.create_study(sampler=PyCmaSampler(seed=int(seed)))
+        study.enqueue_trial({"x": 0.5, "y": 2, "c": "a", "lr": 0.1, "s": 0.5, "n": 30})
+        study.optimize(_mixed, n_trials=40)
+        assert [t.params for t in study.trials] == trials
