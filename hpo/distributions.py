@@ -231,9 +231,6 @@ class CategoricalDistribution(BaseDistribution):
         index = param_value_in_internal_repr
         return 0 <= index < len(self.choices) and index == int(index)
 
-    def _asdict(self) -> dict[str, Any]:
-        return {"choices": list(self.choices)}
-
 
 def _same_choice(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
