@@ -18,6 +18,7 @@ SAMPLER_NAMES = {
     "gp": "GPSampler",
     "qmc": "QMCSampler",
     "nsga2": "NSGAIISampler",
+    "nsga3": "NSGAIIISampler",
 }
 PRUNER_NAMES = {
     "median": "MedianPruner",
