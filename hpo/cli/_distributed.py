@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import hpo
-from hpo.cli._components import make_pruner, make_sampler
+from hpo.cli._components import PRUNER_NAMES, SAMPLER_NAMES, make_pruner, make_sampler
 from hpo.cli._load import worker_target
 from hpo.cli._options import STORAGE_ENVS
 from hpo.cli._output import echo_object, echo_rows, format_option
@@ -89,8 +89,8 @@ def submit_options(func: Any) -> Any:
 @click.argument("objective", metavar="MODULE:FUNCTION|NAME")
 @submit_options
 @click.option("--direction", type=click.Choice(["minimize", "maximize"], case_sensitive=False))
-@click.option("--sampler", metavar="NAME", help="tpe, random, cmaes, gp, qmc, nsga2, or MODULE:CLASS.")
-@click.option("--pruner", metavar="NAME", help="median, nop, or MODULE:CLASS.")
+@click.option("--sampler", metavar="NAME", help=f"{', '.join(SAMPLER_NAMES)}, or MODULE:CLASS.")
+@click.option("--pruner", metavar="NAME", help=f"{', '.join(PRUNER_NAMES)}, or MODULE:CLASS.")
 @click.option("--wait/--no-wait", default=False, help="Wait for the study to end, with a progress bar.")
 @broker_option
 def submit(objective: str, n_trials: int, study_name: str | None, queue: str | None, timeout: float | None,

@@ -40,6 +40,8 @@ __all__ = sorted(_MODULES)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES.values():  # hpo.integration.lightgbm after `import hpo`, as Optuna's lazy module
+        return importlib.import_module(f"hpo.integration.{name}")
     module = _MODULES.get(name)
     if module is None:
         raise AttributeError(f"module 'hpo.integration' has no attribute {name!r}")
