@@ -318,7 +318,7 @@ function studyPage() {
   }
 
   function message(div, text) {
-    if (div.classList.contains("js-plotly-plot")) window.Plotly.purge(div);
+    if (div.classList.contains("js-plotly-plot")) { window.Plotly.purge(div); delete div.dataset.watched; }
     div.replaceChildren(el("p", {class: "message"}, text));
   }
 
