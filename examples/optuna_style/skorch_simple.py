@@ -9,7 +9,7 @@ You can run this example as follows, pruning can be turned on and off with the
     $ python skorch_simple.py [--pruning]
 
 optuna-examples' pytorch/skorch_simple.py with hpo's import, scikit-learn's bundled 8x8 digits
-instead of downloading MNIST, and 6 trials of 5 epochs instead of 100 of 20.
+instead of downloading MNIST, and 6 trials instead of 100.
 """
 
 import argparse
@@ -61,7 +61,7 @@ class ClassifierModule(nn.Module):
 def objective(trial: optuna.Trial) -> float:
     net = skorch.NeuralNetClassifier(
         ClassifierModule(trial),
-        max_epochs=5,
+        max_epochs=20,
         lr=0.1,
         device=device,
         callbacks=[SkorchPruningCallback(trial, "valid_acc")],

@@ -33,7 +33,7 @@ def test_skorch_simple_with_pruning() -> None:
     pytest.importorskip("skorch")
     out = run("skorch_simple.py", "--pruning")
     assert found(r"Number of finished trials: (\d+)", out)[1] == "6"
-    assert float(found(r"Value: (\S+)", out)[1]) > 0.5  # 10 classes: chance is 0.1
+    assert float(found(r"Value: (\S+)", out)[1]) > 0.25  # chance is 0.1; unseeded runs gave 0.43 to 0.90
     assert "n_layers" in out
 
 
@@ -42,7 +42,7 @@ def test_pytorch_ignite_simple_with_pruning() -> None:
     out = run("pytorch_ignite_simple.py", "--pruning")
     assert found(r"Number of finished trials:\s+(\d+)", out)[1] == "5"
     assert len(re.findall(r"Epoch: \d Validation accuracy", out)) >= 3 + 4  # a full first trial, then others
-    assert float(found(r"Value:\s+(\S+)", out)[1]) > 0.3  # chance is 0.1; 3 short epochs reach about 0.5
+    assert float(found(r"Value:\s+(\S+)", out)[1]) > 0.25  # chance is 0.1; unseeded runs gave 0.52 to 0.77
 
 
 def test_tensorboard_simple(tmp_path: Path) -> None:
