@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from hpo.exceptions import ExperimentalWarning
 from hpo.integration._imports import try_import
 from hpo.logging import get_logger
 from hpo.records import CONSTRAINTS_KEY, StudyDirection, TrialState
@@ -81,6 +82,14 @@ CandidatesFunc = Callable[[Any, Any, Any, Any, Any], Any]
 
 
 # --- the shared steps of the candidate functions ------------------------------------------------
+def _experimental(name: str, version: str) -> None:
+    warnings.warn(
+        f"{name} is experimental (supported from v{version}). The interface can change in the future.",
+        ExperimentalWarning,
+        stacklevel=3,
+    )
+
+
 def _constraint_funcs(n_constraints: int) -> list[Callable[[Any], Any]]:
     """Per constraint, the function picking its output (the last ``n_constraints`` columns) from samples."""
 
@@ -145,6 +154,7 @@ def _box_alpha(n_objectives: int) -> float:
 # --- the candidate functions ---------------------------------------------------------------------
 def logei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Log Expected Improvement (analytic; constrained with ``train_con``): the default for one objective."""
+    _experimental("logei_candidates_func", "3.3.0")
     _single_objective(train_obj, "logEI")
     n_constraints = train_con.size(1) if train_con is not None else 0
     if n_constraints > 0:
@@ -171,6 +181,7 @@ def logei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: 
 
 def qei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch Expected Improvement: the default for one objective with running trials."""
+    _experimental("qei_candidates_func", "2.4.0")
     _single_objective(train_obj, "qEI")
     train_y, best_f, kwargs = _ei_setup(train_obj, train_con, "qEI")
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
@@ -181,6 +192,7 @@ def qei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: An
 
 def qlogei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch log Expected Improvement."""
+    _experimental("qlogei_candidates_func", "4.9.0")
     _single_objective(train_obj, "qLogEI")
     train_y, best_f, kwargs = _ei_setup(train_obj, train_con, "qLogEI")
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
@@ -191,6 +203,7 @@ def qlogei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds:
 
 def qnei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch Noisy Expected Improvement."""
+    _experimental("qnei_candidates_func", "3.3.0")
     _single_objective(train_obj, "qNEI")
     train_y, _, kwargs = _ei_setup(train_obj, train_con, "qNEI") if train_con is not None else (train_obj, None, {})
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
@@ -201,6 +214,7 @@ def qnei_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: A
 
 def qehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch (log) Expected Hypervolume Improvement: the default for 2 or 3 objectives."""
+    _experimental("qehvi_candidates_func", "2.4.0")
     n_objectives = train_obj.size(-1)
     if train_con is not None:
         train_y = torch.cat([train_obj, train_con], dim=-1)
@@ -225,6 +239,7 @@ def qehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: 
 
 def ehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Analytic Expected Hypervolume Improvement: the default for 4+ objectives without constraints."""
+    _experimental("ehvi_candidates_func", "3.5.0")
     if train_con is not None:
         raise ValueError("Constraints are not supported with ehvi_candidates_func.")
     n_objectives = train_obj.size(-1)
@@ -237,6 +252,7 @@ def ehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: A
 
 def qnehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch (log) Noisy Expected Hypervolume Improvement."""
+    _experimental("qnehvi_candidates_func", "3.1.0")
     n_objectives = train_obj.size(-1)
     if train_con is not None:
         train_y = torch.cat([train_obj, train_con], dim=-1)
@@ -275,16 +291,19 @@ def _parego(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x
 def qparego_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based extended ParEGO (qEI of a random scalarization): the default for 4+ objectives with
     constraints or running trials."""
+    _experimental("qparego_candidates_func", "2.4.0")
     return _parego(train_x, train_obj, train_con, bounds, pending_x, qExpectedImprovement)
 
 
 def qlogei_parego_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """qParEGO with qLogEI."""
+    _experimental("qlogei_parego_candidates_func", "4.9.0")
     return _parego(train_x, train_obj, train_con, bounds, pending_x, qLogExpectedImprovement)
 
 
 def qkg_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch Knowledge Gradient (one objective)."""
+    _experimental("qkg_candidates_func", "4.0.0")
     _single_objective(train_obj, "qKG")
     if train_con is not None:
         train_y = torch.cat([train_obj, train_con], dim=-1)
@@ -300,6 +319,7 @@ def qkg_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: An
 
 def qhvkg_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x: Any) -> Any:
     """Quasi MC-based batch Hypervolume Knowledge Gradient (several objectives), a GP per output."""
+    _experimental("qhvkg_candidates_func", "4.0.0")
     train_y = torch.cat([train_obj, train_con], dim=-1) if train_con is not None else train_obj
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
     model = ModelListGP(*[SingleTaskGP(train_x, train_y[..., [i]], outcome_transform=Standardize(m=1))
@@ -338,6 +358,7 @@ class BoTorchSampler(BaseSampler):
     half a step beyond each end, choices one-hot) and the candidate mapped back. The first
     ``n_startup_trials`` trials (counting running ones) and parameters outside the intersection search
     space come from ``independent_sampler``. Single- and multi-objective; one study per sampler.
+    Experimental, as in Optuna (so are the candidate functions).
 
     Args:
         candidates_func: ``(train_x, train_obj, train_con, bounds, pending_x) -> candidate`` (see the
@@ -367,6 +388,7 @@ class BoTorchSampler(BaseSampler):
         seed: int | None = None,
         device: Any = None,
     ) -> None:
+        _experimental("BoTorchSampler", "2.4.0")
         _imports.check()
         self._candidates_func = candidates_func
         self._constraints_func = constraints_func

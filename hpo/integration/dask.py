@@ -17,11 +17,13 @@ import asyncio
 import datetime
 import json
 import uuid
+import warnings
 from collections.abc import Callable, Container, Generator, Sequence
 from typing import Any
 
 from hpo import exceptions
 from hpo.distributions import BaseDistribution, CategoricalDistribution, distribution_to_json, json_to_distribution
+from hpo.exceptions import ExperimentalWarning
 from hpo.integration._imports import try_import
 from hpo.records import FrozenStudy, StudyDirection, TrialState
 from hpo.storages import BaseStorage, InMemoryStorage, get_storage
@@ -195,7 +197,7 @@ class DaskStorage(BaseStorage):
 
     Pass the study to ``client.submit(study.optimize, objective, n_trials=...)``: the storage sent
     along reconnects to the scheduler through the worker's client. All requests are serialized by
-    the scheduler, so an in-memory storage is shared safely by every worker.
+    the scheduler, so an in-memory storage is shared safely by every worker. Experimental, as in Optuna.
 
     Args:
         storage: The storage the scheduler holds: ``None`` (in memory), a URL such as
@@ -214,6 +216,11 @@ class DaskStorage(BaseStorage):
         client: Any = None,
         register: bool = True,
     ) -> None:
+        warnings.warn(
+            "DaskStorage is experimental (supported from v3.1.0). The interface can change in the future.",
+            ExperimentalWarning,
+            stacklevel=2,
+        )
         _imports.check()
         self.name = name or f"dask-storage-{uuid.uuid4().hex}"
         self._client = client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ class PyCmaSampler(BaseSampler):
     between trials and serves parallel trials, in-process or on the coordinator. Parameters outside
     the intersection of past search spaces, and all parameters of the first ``n_startup_trials``
     trials, come from ``independent_sampler``. Single-objective studies only.
+    Deprecated in Optuna 4.9 (removed in 6.0): a FutureWarning when made, as there.
 
     Args:
         x0: Initial mean, parameter name to value; default the centre of each range (of the log
@@ -66,6 +68,12 @@ class PyCmaSampler(BaseSampler):
         independent_sampler: BaseSampler | None = None,
         warn_independent_sampling: bool = True,
     ) -> None:
+        warnings.warn(
+            "PyCmaSampler has been deprecated in v4.9.0. This feature will be removed in v6.0.0. "
+            "See https://github.com/optuna/optuna/releases/tag/v4.9.0.",
+            FutureWarning,
+            stacklevel=2,
+        )
         _imports.check()
         if seed is None:
             seed = random.randint(1, 2**32)

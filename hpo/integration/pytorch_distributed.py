@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from hpo.distributions import (
     distribution_to_json,
     json_to_distribution,
 )
+from hpo.exceptions import ExperimentalWarning
 from hpo.integration._imports import try_import
 from hpo.trial import BaseTrial
 
@@ -71,7 +73,7 @@ class TorchDistributedTrial(BaseTrial):
     method must then be called by all ranks together (each call is a collective operation). Rank 0
     runs the call and broadcasts its result, so all ranks get the same parameters and pruning
     decisions; an exception on rank 0 is raised on every rank (on the others as the same built-in or
-    hpo exception type with rank 0's message, else as ``RuntimeError``).
+    hpo exception type with rank 0's message, else as ``RuntimeError``). Experimental, as in Optuna.
 
     Args:
         trial: The trial on rank 0; ``None`` on the other ranks.
@@ -81,6 +83,11 @@ class TorchDistributedTrial(BaseTrial):
     """
 
     def __init__(self, trial: BaseTrial | None, group: Any = None) -> None:
+        warnings.warn(
+            "TorchDistributedTrial is experimental (supported from v2.6.0). The interface can change in the future.",
+            ExperimentalWarning,
+            stacklevel=2,
+        )
         _imports.check()
         self._group = group if group is not None else _default_group()
         if dist.get_rank(self._group) == 0:
@@ -116,7 +123,9 @@ class TorchDistributedTrial(BaseTrial):
         self._call(lambda: self._rank0_trial().set_user_attr(key, value))
 
     def set_system_attr(self, key: str, value: Any) -> None:
-        """Deprecated in Optuna: set a system attribute of the trial (rank 0's trial must have them)."""
+        """Deprecated in Optuna 3.1: set a system attribute of the trial (rank 0's trial must have them)."""
+        warnings.warn("set_system_attr has been deprecated in v3.1.0.", FutureWarning, stacklevel=2)
+
         def set_attr() -> None:
             setter = getattr(self._rank0_trial(), "set_system_attr", None)
             if setter is None:

@@ -4,11 +4,13 @@ as optuna-integration's evaluator of that name."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution
+from hpo.exceptions import ExperimentalWarning
 from hpo.importance import BaseImportanceEvaluator, TargetFunc
 from hpo.integration._imports import try_import
 from hpo.search_space import intersection_search_space
@@ -31,6 +33,7 @@ class ShapleyImportanceEvaluator(BaseImportanceEvaluator):
 
     Rates the parameters every completed trial has unless ``params`` names others; follows the contract
     of :class:`~hpo.importance.BaseImportanceEvaluator` (a multi-objective study needs ``target``).
+    Experimental, as in Optuna.
 
     Args:
         n_trees: Number of trees in the forest.
@@ -39,6 +42,12 @@ class ShapleyImportanceEvaluator(BaseImportanceEvaluator):
     """
 
     def __init__(self, *, n_trees: int = 64, max_depth: int = 64, seed: int | None = None) -> None:
+        warnings.warn(
+            "ShapleyImportanceEvaluator is experimental (supported from v3.0.0). "
+            "The interface can change in the future.",
+            ExperimentalWarning,
+            stacklevel=2,
+        )
         _imports.check()
         self._forest = RandomForestRegressor(
             n_estimators=n_trees, max_depth=max_depth, min_samples_split=2, min_samples_leaf=1, random_state=seed

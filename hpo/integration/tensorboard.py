@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -34,7 +35,8 @@ _logger = get_logger(__name__)
 class TensorBoardCallback:
     """Study callback: for every COMPLETE trial, a run ``<dirname>/trial-<number>`` with the trial's
     parameters as HParams (domains from their distributions) and its value as the scalar
-    ``metric_name`` at step ``trial.number``. Other trials write nothing.
+    ``metric_name`` at step ``trial.number``. Other trials write nothing. Deprecated in Optuna 4.9
+    (removed in 6.0): a FutureWarning when made, as there.
 
     Args:
         dirname: Directory of the TensorBoard logs (``tensorboard --logdir dirname``).
@@ -42,6 +44,12 @@ class TensorBoardCallback:
     """
 
     def __init__(self, dirname: str, metric_name: str) -> None:
+        warnings.warn(
+            "TensorBoardCallback has been deprecated in v4.9.0. This feature will be removed in v6.0.0. "
+            "See https://github.com/optuna/optuna/releases/tag/v4.9.0.",
+            FutureWarning,
+            stacklevel=2,
+        )
         _imports.check()
         self._dirname = dirname
         self._metric_name = metric_name

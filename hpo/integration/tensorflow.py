@@ -6,6 +6,7 @@ Needs TensorFlow <= 2.15 with ``tensorflow-estimator`` (which pins ``numpy<2``).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpo.exceptions import TrialPruned
@@ -38,9 +39,18 @@ class TensorFlowPruningHook(SessionRunHook):
         estimator: The ``tf.estimator.Estimator`` being trained and evaluated.
         metric: The evaluation metric to report, e.g. ``"accuracy"`` or ``"loss"``.
         run_every_steps: How often, in global steps, to look for a new evaluation.
+
+    Deprecated in Optuna 4.1 (removed in 6.0): a FutureWarning when made, as there.
     """
 
     def __init__(self, trial: BaseTrial, estimator: Any, metric: str, run_every_steps: int) -> None:
+        warnings.warn(
+            "TensorFlowPruningHook has been deprecated in v4.1.0. This feature will be removed in v6.0.0. "
+            "See https://github.com/optuna/optuna/releases/tag/v4.1.0. Use KerasPruningCallback instead, because "
+            "TensorFlow recommends migrating from Estimator to Keras APIs.",
+            FutureWarning,
+            stacklevel=2,
+        )
         _imports.check()
         self._trial = trial
         self._estimator = estimator

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hpo.exceptions import ExperimentalWarning
 from hpo.integration._imports import try_import
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ class WeightsAndBiasesCallback:
     :meth:`track_in_wandb` to log into that run from inside it.
     Failed and pruned trials log their parameters only. Use ``n_jobs=1`` for the trials to appear
     in order, and call ``wandb.finish()`` between two studies of one process. Online mode needs a
-    ``wandb login``; ``WANDB_MODE=offline`` writes the runs locally.
+    ``wandb login``; ``WANDB_MODE=offline`` writes the runs locally. Deprecated in Optuna 4.9 (removed
+    in 6.0): a FutureWarning when made, as there.
 
     Args:
         metric_name: Name of the objective value, or one name per objective. A single name
@@ -44,6 +47,12 @@ class WeightsAndBiasesCallback:
         wandb_kwargs: dict[str, Any] | None = None,
         as_multirun: bool = False,
     ) -> None:
+        warnings.warn(
+            "WeightsAndBiasesCallback has been deprecated in v4.9.0. This feature will be removed in v6.0.0. "
+            "See https://github.com/optuna/optuna/releases/tag/v4.9.0.",
+            FutureWarning,
+            stacklevel=2,
+        )
         _imports.check()
         if not isinstance(metric_name, Sequence):
             raise TypeError(f"Expected metric_name to be string or sequence of strings, got {type(metric_name)}.")
@@ -89,7 +98,13 @@ class WeightsAndBiasesCallback:
 
     def track_in_wandb(self) -> Callable[[Callable[[Trial], Any]], Callable[[Trial], Any]]:
         """Decorator for the objective: starts the trial's W&B run (with ``wandb_kwargs``) before
-        the objective runs, so ``wandb.log`` inside it goes to the run the callback then completes."""
+        the objective runs, so ``wandb.log`` inside it goes to the run the callback then completes.
+        Experimental, as in Optuna."""
+        warnings.warn(
+            "track_in_wandb is experimental (supported from v3.0.0). The interface can change in the future.",
+            ExperimentalWarning,
+            stacklevel=2,
+        )
 
         def decorator(func: Callable[[Trial], Any]) -> Callable[[Trial], Any]:
             @functools.wraps(func)

@@ -148,3 +148,13 @@ def test_without_botorch_the_error_names_the_package(monkeypatch: pytest.MonkeyP
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="pip install botorch gpytorch torch"):
         module.BoTorchSampler()
+
+
+def test_the_sampler_and_the_candidate_functions_are_experimental_as_in_optuna() -> None:
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="BoTorchSampler is experimental"):
+        BoTorchSampler()
+    x = torch.tensor([[0.1], [0.5], [0.9]], dtype=torch.float64)
+    bounds = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="qei_candidates_func is experimental"):
+        candidate = hpo_botorch.qei_candidates_func(x, -((x - 0.4) ** 2), None, bounds, None)
+    assert candidate.shape == (1, 1) and 0 <= candidate.item() <= 1

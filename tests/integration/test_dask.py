@@ -110,3 +110,8 @@ def test_without_distributed_the_error_names_the_package(monkeypatch: pytest.Mon
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="pip install distributed"):
         module.DaskStorage()
+
+
+def test_experimental_as_in_optuna(client: Any) -> None:
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="DaskStorage is experimental"):
+        DaskStorage(client=client)

@@ -111,3 +111,8 @@ def test_the_same_trials_as_optuna_integrations_pycma_sampler() -> None:
         study.enqueue_trial({"x": 0.5, "y": 2, "c": "a", "lr": 0.1, "s": 0.5, "n": 30})
         study.optimize(_mixed, n_trials=40)
         assert [t.params for t in study.trials] == trials
+
+
+def test_deprecated_as_in_optuna() -> None:
+    with pytest.warns(FutureWarning, match="PyCmaSampler has been deprecated in v4.9.0"):
+        PyCmaSampler(seed=0)

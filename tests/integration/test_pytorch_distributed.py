@@ -121,8 +121,9 @@ def test_two_processes_share_parameters_reports_pruning_and_errors(tmp_path: Pat
 
 
 def test_outside_a_distributed_job_the_error_says_to_initialize() -> None:
-    with pytest.raises(RuntimeError, match="init_process_group"):
-        TorchDistributedTrial(hpo.create_study().ask())
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="TorchDistributedTrial is experimental"):
+        with pytest.raises(RuntimeError, match="init_process_group"):
+            TorchDistributedTrial(hpo.create_study().ask())
 
 
 def test_without_torch_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,3 +77,8 @@ def test_without_shap_the_error_names_the_package(monkeypatch: pytest.MonkeyPatc
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="pip install shap scikit-learn"):
         module.ShapleyImportanceEvaluator()
+
+
+def test_experimental_as_in_optuna() -> None:
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="ShapleyImportanceEvaluator is experimental"):
+        ShapleyImportanceEvaluator()

@@ -82,3 +82,8 @@ def test_without_tensorboard_the_error_names_the_package(monkeypatch: pytest.Mon
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="pip install tensorboard"):
         module.TensorBoardCallback("logs", "value")
+
+
+def test_deprecated_as_in_optuna(tmp_path: Path) -> None:
+    with pytest.warns(FutureWarning, match="TensorBoardCallback has been deprecated in v4.9.0"):
+        TensorBoardCallback(str(tmp_path), "value")

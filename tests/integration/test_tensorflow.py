@@ -70,5 +70,6 @@ def test_without_tensorflow_the_error_names_the_packages(monkeypatch: pytest.Mon
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    with pytest.raises(ImportError, match="pip install tensorflow==2.15.1 tensorflow-estimator==2.15.0"):
-        module.TensorFlowPruningHook(hpo.create_study().ask(), None, "accuracy", 5)
+    with pytest.warns(FutureWarning, match="TensorFlowPruningHook has been deprecated in v4.1.0"):
+        with pytest.raises(ImportError, match="pip install tensorflow==2.15.1 tensorflow-estimator==2.15.0"):
+            module.TensorFlowPruningHook(hpo.create_study().ask(), None, "accuracy", 5)

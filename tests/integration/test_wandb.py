@@ -158,3 +158,10 @@ def test_without_wandb_the_error_names_the_package(monkeypatch: pytest.MonkeyPat
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="pip install wandb"):
         module.WeightsAndBiasesCallback(as_multirun=True)
+
+
+def test_deprecated_and_track_in_wandb_experimental_as_in_optuna() -> None:
+    with pytest.warns(FutureWarning, match="WeightsAndBiasesCallback has been deprecated in v4.9.0"):
+        callback = WeightsAndBiasesCallback(as_multirun=True)
+    with pytest.warns(hpo.exceptions.ExperimentalWarning, match="track_in_wandb is experimental"):
+        callback.track_in_wandb()
