@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import pickle
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -115,3 +116,29 @@ def test_without_distributed_the_error_names_the_package(monkeypatch: pytest.Mon
 def test_experimental_as_in_optuna(client: Any) -> None:
     with pytest.warns(hpo.exceptions.ExperimentalWarning, match="DaskStorage is experimental"):
         DaskStorage(client=client)
+
+
+ASYNC_REGISTRATION = """
+import warnings
+warnings.simplefilter("ignore")
+from distributed.utils_test import gen_cluster
+import hpo
+from hpo.integration import DaskStorage
+
+@gen_cluster(client=True)
+async def registers(c, s, a, b):
+    await DaskStorage(name="foo")
+    await DaskStorage(name="bar")
+    assert sorted(s.extensions["hpo"].storages) == ["bar", "foo"]
+    assert all(type(st) is hpo.storages.InMemoryStorage for st in s.extensions["hpo"].storages.values())
+    print("registered")
+
+registers()
+"""
+
+
+def test_an_asynchronous_client_registers_on_await() -> None:
+    """``await DaskStorage(...)`` with an asynchronous client (Dask's own gen_cluster, in its own process:
+    its event loop must not meet the module's cluster)."""
+    done = subprocess.run([sys.executable, "-c", ASYNC_REGISTRATION], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "registered" in done.stdout, done.stderr[-3000:]
