@@ -27,7 +27,7 @@ class WeightsAndBiasesCallback:
     number: ``run.log({**params, **metrics}, step=trial.number)`` and the study's directions in the
     run config. With ``as_multirun=True`` every trial gets its own run, named ``trial/<number>/...``,
     with the parameters and directions in its config, the study name as a tag and ``trial_number``
-    logged (at the run's next step, after what the objective logged); decorate the objective with
+    logged at step ``trial.number``; decorate the objective with
     :meth:`track_in_wandb` to log into that run from inside it.
     Failed and pruned trials log their parameters only. Use ``n_jobs=1`` for the trials to appear
     in order, and call ``wandb.finish()`` between two studies of one process. Online mode needs a
@@ -81,9 +81,9 @@ class WeightsAndBiasesCallback:
         if self._as_multirun:
             metrics["trial_number"] = trial.number
         attributes = {"direction": [d.name for d in study.directions]}
-        # One run per trial: no explicit step, which W&B would drop when the objective already logged
-        # past it (optuna-integration loses trial 0's values that way under track_in_wandb).
-        step = trial.number if wandb.run and not self._as_multirun else None
+        # As optuna-integration: step=trial.number whenever a run exists. With as_multirun and
+        # track_in_wandb, W&B drops this row when the objective already logged past that step (trial 0).
+        step = trial.number if wandb.run else None
         run = wandb.run
         if not run:  # a run per trial, or the study's run was finished
             run = self._initialize_run()
