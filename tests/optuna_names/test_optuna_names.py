@@ -29,9 +29,7 @@ EXCLUDED: dict[str, str] = {
     "optuna.visualization.matplotlib.plot_terminator_improvement": "plots optuna.terminator (excluded above)",
 }
 
-PENDING: dict[str, str] = {
-    "optuna.integration": "issue 14 (integrations)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _cases() -> list[tuple[str, str]]:
