@@ -90,7 +90,7 @@ def _experimental(name: str, version: str) -> None:
     )
 
 
-def _constraint_funcs(n_constraints: int) -> list[Callable[[Any], Any]]:
+def _get_constraint_funcs(n_constraints: int) -> list[Callable[[Any], Any]]:
     """Per constraint, the function picking its output (the last ``n_constraints`` columns) from samples."""
 
     def pick(i: int) -> Callable[[Any], Any]:
@@ -141,8 +141,9 @@ def _ei_setup(train_obj: Any, train_con: Any, name: str) -> tuple[Any, Any, dict
     """``(train_y, best_f, acquisition kwargs)`` for the EI variants: constraints as extra outputs."""
     if train_con is None:
         return train_obj, train_obj.max(), {}
-    kwargs = {"objective": GenericMCObjective(lambda z, x: z[..., 0]),
-              "constraints": _constraint_funcs(train_con.size(1))}
+    # Named Z and X: BoTorch calls an objective as objective(samples, X=X).
+    kwargs = {"objective": GenericMCObjective(lambda Z, X: Z[..., 0]),
+              "constraints": _get_constraint_funcs(train_con.size(1))}
     return torch.cat([train_obj, train_con], dim=-1), _best_feasible(train_obj, train_con, name), kwargs
 
 
@@ -221,7 +222,7 @@ def qehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: 
         train_obj_feasible = train_obj[(train_con <= 0).all(dim=-1)]
         kwargs: dict[str, Any] = {
             "objective": IdentityMCMultiOutputObjective(outcomes=list(range(n_objectives))),
-            "constraints": _constraint_funcs(train_con.size(1)),
+            "constraints": _get_constraint_funcs(train_con.size(1)),
         }
     else:
         train_y, train_obj_feasible, kwargs = train_obj, train_obj, {}
@@ -258,7 +259,7 @@ def qnehvi_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds:
         train_y = torch.cat([train_obj, train_con], dim=-1)
         kwargs: dict[str, Any] = {
             "objective": IdentityMCMultiOutputObjective(outcomes=list(range(n_objectives))),
-            "constraints": _constraint_funcs(train_con.size(1)),
+            "constraints": _get_constraint_funcs(train_con.size(1)),
         }
     else:
         train_y, kwargs = train_obj, {}
@@ -278,8 +279,8 @@ def _parego(train_x: Any, train_obj: Any, train_con: Any, bounds: Any, pending_x
     scalarization = get_chebyshev_scalarization(weights=sample_simplex(n_objectives).squeeze(), Y=train_obj)
     if train_con is not None:
         train_y = torch.cat([train_obj, train_con], dim=-1)
-        objective = GenericMCObjective(lambda z, x: scalarization(z[..., :n_objectives], x))
-        kwargs: dict[str, Any] = {"constraints": _constraint_funcs(train_con.size(1))}
+        objective = GenericMCObjective(lambda Z, X: scalarization(Z[..., :n_objectives], X))
+        kwargs: dict[str, Any] = {"constraints": _get_constraint_funcs(train_con.size(1))}
     else:
         train_y, objective, kwargs = train_obj, GenericMCObjective(scalarization), {}
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
@@ -307,8 +308,8 @@ def qkg_candidates_func(train_x: Any, train_obj: Any, train_con: Any, bounds: An
     _single_objective(train_obj, "qKG")
     if train_con is not None:
         train_y = torch.cat([train_obj, train_con], dim=-1)
-        objective = ConstrainedMCObjective(objective=lambda z, x: z[..., 0],
-                                           constraints=_constraint_funcs(train_con.size(1)))
+        objective = ConstrainedMCObjective(objective=lambda Z, X: Z[..., 0],
+                                           constraints=_get_constraint_funcs(train_con.size(1)))
     else:
         train_y, objective = train_obj, None
     train_x, pending_x = _normalized(train_x, pending_x, bounds)
@@ -427,8 +428,10 @@ class BoTorchSampler(BaseSampler):
             len(completed), len(directions))
         con = self._constraints(completed)
         pending = [space.transform(t.params) for t in running if all(p in t.params for p in search_space)]
-        candidates_func = self._candidates_func or _default_candidates_func(
-            len(directions), con is not None, self._consider_running_trials)
+        if self._candidates_func is None:  # chosen once, at the first trial BoTorch samples (as Optuna)
+            self._candidates_func = _default_candidates_func(
+                len(directions), con is not None, self._consider_running_trials)
+        candidates_func = self._candidates_func
 
         def tensor(array: np.ndarray) -> Any:
             return torch.from_numpy(array).to(self._device)
@@ -482,12 +485,26 @@ class BoTorchSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
         if self._constraints_func is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
-            returned = self._constraints_func(trial)
-            constraints = [float(c) for c in returned]
-            if any(math.isnan(c) for c in constraints):
-                raise ValueError(f"constraints_func returned NaN for trial {trial.number}: {constraints}.")
-            study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
+            _store_constraints(self._constraints_func, study, trial)
         self._independent_sampler.after_trial(study, trial, state, values)
+
+
+def _store_constraints(
+    constraints_func: Callable[[FrozenTrial], Sequence[float]], study: Study, trial: FrozenTrial
+) -> None:
+    """Store ``constraints_func(trial)`` as a tuple in the trial's ``constraints`` system attr, as Optuna
+    does: None when the function raises (the error propagates), a ValueError for NaN."""
+    constraints = None
+    try:
+        returned = constraints_func(trial)
+        if np.any(np.isnan(np.asarray(returned, dtype=float))):
+            raise ValueError(f"Constraint values cannot be NaN (trial {trial.number}: {returned!r}).")
+        if not isinstance(returned, (tuple, list)):
+            warnings.warn(f"Constraints should be a sequence of floats but got {type(returned).__name__}.",
+                          stacklevel=4)
+        constraints = tuple(returned)
+    finally:
+        study.storage.set_trial_system_attr(trial.trial_id, CONSTRAINTS_KEY, constraints)
 
 
 def _check_candidates(candidates: Any, n_columns: int) -> np.ndarray:

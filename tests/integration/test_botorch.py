@@ -62,7 +62,7 @@ def test_the_candidates_function_gets_the_trials_in_botorchs_space_and_its_candi
     assert bounds[1].tolist() == pytest.approx([1, 1, 0, 10, 5])
     assert pending_x is None
     assert study.trials[3].params == pytest.approx({"c": "b", "lr": 0.05, "n": 7, "x": 2.5})
-    assert study.trials[3].system_attrs["constraints"] == [pytest.approx(2.5 - 4.0)]
+    assert list(study.trials[3].system_attrs["constraints"]) == [pytest.approx(2.5 - 4.0)]
 
 
 def test_running_trials_are_pending_with_consider_running_trials() -> None:
