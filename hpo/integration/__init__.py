@@ -23,7 +23,7 @@ _MODULES: dict[str, str] = {
     "LightGBMTunerCV": "lightgbm",
     "MLflowCallback": "mlflow",
     "OptunaSearchCV": "sklearn",
-    "PyCmaSampler": "pycma",
+    "PyCmaSampler": "cma",
     "PyTorchIgnitePruningHandler": "pytorch_ignite",
     "PyTorchLightningPruningCallback": "pytorch_lightning",
     "ShapleyImportanceEvaluator": "shap",

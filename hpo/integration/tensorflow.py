@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 with try_import("tensorflow==2.15.1", "tensorflow-estimator==2.15.0") as _imports:
     import tensorflow as tf
     from tensorflow.estimator import SessionRunHook
-    from tensorflow_estimator.python.estimator.early_stopping import (  # type: ignore[import-not-found,unused-ignore]
+    from tensorflow_estimator.python.estimator.early_stopping import (
         read_eval_metrics,
     )
 

@@ -94,7 +94,7 @@ def test_multi_objective_is_refused() -> None:
 
 def test_without_cma_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cma", None)
-    spec = importlib.util.find_spec("hpo.integration.pycma")
+    spec = importlib.util.find_spec("hpo.integration.cma")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # the module imports without cma
