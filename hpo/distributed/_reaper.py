@@ -7,8 +7,8 @@ end-of-file the moment that process is gone, however it died. The reaper then st
 state file lists, as ``LocalStack.stop`` would: workers (warm shutdown, then killed with their
 children), the coordinator (it flushes SQL), Redis last, and removes the stack's temporary folder.
 
-Run as ``python -m hpo.distributed._reaper FD STATE_FILE``; the stack stops the reaper first when it
-stops normally.
+Run as ``python .../hpo/distributed/_reaper.py FD STATE_FILE`` (the standard library only, so it starts in
+milliseconds); the stack stops the reaper first when it stops normally.
 """
 
 from __future__ import annotations

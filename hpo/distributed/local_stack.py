@@ -269,7 +269,9 @@ class LocalStack:
         os.set_inheritable(read_end, True)
         try:
             self._reaper = subprocess.Popen(
-                [sys.executable, "-m", "hpo.distributed._reaper", str(read_end), str(self._reaper_state)],
+                # run as a file, not with -m: it needs only the standard library, not hpo's package imports
+                [sys.executable, str(pathlib.Path(__file__).with_name("_reaper.py")), str(read_end),
+                 str(self._reaper_state)],
                 pass_fds=(read_end,), stdin=subprocess.DEVNULL, start_new_session=True,
             )
         finally:
