@@ -129,13 +129,15 @@ def rss_mib(pid: int) -> float:
 
 
 def load(page: Any, url: str, checks: dict[str, str], side: str, timeout_s: float) -> dict[str, Any]:
-    """Navigates ``page`` (its context carries the stamper) and waits for every check: seconds each."""
+    """Navigates ``page`` (its context carries the stamper) and waits for every check: seconds each
+    (printed as they come, for long runs)."""
     page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
     page.wait_for_function(f"window.__stamps && Object.keys(window.__stamps).length === {len(checks)}",
                            timeout=timeout_s * 1000)
     out: dict[str, Any] = {name: ms / 1000 for name, ms in page.evaluate("window.__stamps").items()}
     if "history" in checks:
         out["points"] = page.evaluate(DRAWN[side])
+    print(f"    {side} /{url.split('/', 3)[3]}: {out}", flush=True)
     return out
 
 
@@ -145,10 +147,10 @@ def new_context(browser: Any, checks: dict[str, str]) -> Any:
     return context
 
 
-def measure(browser: Any, side: str, base: str, loads: int, budget_s: float, timeout_s: float) -> dict[str, Any]:
-    """Each page cold and warm, ``loads`` times each, or fewer (one at least) once a kind's loads took
-    ``budget_s``."""
-    figures: dict[str, Any] = {}
+def measure(browser: Any, side: str, base: str, loads: int, budget_s: float, timeout_s: float,
+            figures: dict[str, Any]) -> None:
+    """Into ``figures``: each page cold and warm, ``loads`` times each, or fewer (one at least) once a
+    kind's loads took ``budget_s``."""
     for page_name, (path, checks) in PAGES[side].items():
         if page_name == "study":
             context = new_context(browser, checks)
@@ -171,7 +173,6 @@ def measure(browser: Any, side: str, base: str, loads: int, budget_s: float, tim
             warm.append(load(page, base + path, checks, side, timeout_s))
         figures[f"{page_name}, warm"] = warm
         context.close()
-    return figures
 
 
 def spread(values: list[float]) -> str:
@@ -210,18 +211,21 @@ def main() -> None:
                            [optuna_dashboard, f"sqlite:///{optuna_db}", "--host", "127.0.0.1", "--port", str(port),
                             "--quiet"])
                 load_before = os.getloadavg()[0]
+                figures: dict[str, Any] = {}
                 try:
                     with serve(command, port) as (base, listen_s, process):
-                        figures: dict[str, Any] = {"listen_s": listen_s}
-                        figures.update(measure(browser, side, base, args.loads, args.budget, args.timeout))
-                        figures["server_rss_mib"] = rss_mib(process.pid)
-                except Exception as e:  # a side that gives up is reported, the other still measured
-                    figures = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                        figures["listen_s"] = listen_s
+                        try:
+                            measure(browser, side, base, args.loads, args.budget, args.timeout, figures)
+                        finally:
+                            figures["server_rss_mib"] = rss_mib(process.pid)
+                except Exception as e:  # a side that gives up is reported with what it did, the other measured
+                    figures["error"] = f"{type(e).__name__}: {str(e)[:300]}"
                 figures["load_average"] = [load_before, os.getloadavg()[0]]
                 report["sizes"][n][side] = figures
+                args.out.write_text(json.dumps(report, indent=1))
                 print_side(n, side, figures)
         browser.close()
-    args.out.write_text(json.dumps(report, indent=1))
     print(f"\nfigures in {args.out}")
 
 
@@ -229,8 +233,8 @@ def print_side(n: int, side: str, figures: dict[str, Any]) -> None:
     print(f"\n{n:,} trials, {side} (load average {figures['load_average'][0]:.1f} -> {figures['load_average'][1]:.1f})")
     if "error" in figures:
         print(f"  gave up: {figures['error']}")
-        return
-    print(f"  listening after {figures['listen_s']:.2f} s; server RSS {figures['server_rss_mib']:.0f} MiB")
+    if "listen_s" in figures:
+        print(f"  listening after {figures['listen_s']:.2f} s; server RSS {figures.get('server_rss_mib', 0):.0f} MiB")
     for key, value in figures.items():
         if isinstance(value, dict):
             print(f"  {key}: " + ", ".join(f"{k} {v:.2f} s" if isinstance(v, float) else f"{k} {v}"
