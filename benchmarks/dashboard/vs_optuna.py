@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from run import CHROMIUM, CHROMIUM_ARGS
 
 HERE = Path(__file__).resolve().parent
@@ -147,32 +148,49 @@ def new_context(browser: Any, checks: dict[str, str]) -> Any:
     return context
 
 
-def measure(browser: Any, side: str, base: str, loads: int, budget_s: float, timeout_s: float,
+def measure(browser: Any, side: str, base: str, pages: list[str], loads: int, budget_s: float, timeout_s: float,
             figures: dict[str, Any]) -> None:
     """Into ``figures``: each page cold and warm, ``loads`` times each, or fewer (one at least) once a
-    kind's loads took ``budget_s``."""
+    kind's loads took ``budget_s``. A page that takes over ``timeout_s`` is given up (its screenshot is
+    kept in $TMPDIR) and the next page measured."""
     for page_name, (path, checks) in PAGES[side].items():
-        if page_name == "study":
-            context = new_context(browser, checks)
-            figures["first study page after start"] = load(context.new_page(), base + path, checks, side, timeout_s)
-            context.close()
-        cold: list[dict[str, Any]] = []
-        started = time.monotonic()
-        while len(cold) < loads and (not cold or time.monotonic() - started < budget_s):
-            context = new_context(browser, checks)
-            cold.append(load(context.new_page(), base + path, checks, side, timeout_s))
-            context.close()
-        figures[f"{page_name}, cold"] = cold
+        if page_name not in pages:
+            continue
         context = new_context(browser, checks)
         page = context.new_page()
-        started = time.monotonic()
-        load(page, base + path, checks, side, timeout_s)  # fills the cache
-        warm: list[dict[str, Any]] = []
-        while len(warm) < loads and (not warm or time.monotonic() - started < budget_s):
-            page.goto("about:blank")  # the last page unloads here, off the clock, whatever it still draws
-            warm.append(load(page, base + path, checks, side, timeout_s))
-        figures[f"{page_name}, warm"] = warm
-        context.close()
+        try:
+            if page_name == "study":
+                figures["first study page after start"] = load(page, base + path, checks, side, timeout_s)
+                context.close()
+                context = new_context(browser, checks)
+                page = context.new_page()
+            cold: list[dict[str, Any]] = []
+            started = time.monotonic()
+            while len(cold) < loads and (not cold or time.monotonic() - started < budget_s):
+                if cold:
+                    context.close()
+                    context = new_context(browser, checks)
+                    page = context.new_page()
+                cold.append(load(page, base + path, checks, side, timeout_s))
+            figures[f"{page_name}, cold"] = cold
+            context.close()
+            context = new_context(browser, checks)
+            page = context.new_page()
+            started = time.monotonic()
+            load(page, base + path, checks, side, timeout_s)  # fills the cache
+            warm: list[dict[str, Any]] = []
+            while len(warm) < loads and (not warm or time.monotonic() - started < budget_s):
+                page.goto("about:blank")  # the last page unloads here, off the clock, whatever it still draws
+                warm.append(load(page, base + path, checks, side, timeout_s))
+            figures[f"{page_name}, warm"] = warm
+        except PlaywrightTimeout:
+            shot = Path(os.environ.get("TMPDIR", "/tmp")) / f"gave-up-{side}-{page_name}.png"
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(shot), timeout=60_000)
+            figures[f"{page_name}: gave up"] = {"after_s": timeout_s, "screenshot": str(shot)}
+            print(f"    {side} {path}: nothing after {timeout_s:.0f} s, given up ({shot})", flush=True)
+        finally:
+            context.close()
 
 
 def spread(values: list[float]) -> str:
@@ -189,6 +207,8 @@ def main() -> None:
                         help="seconds of loads per page and kind after which no more are started (one at least)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a page may take before giving up")
     parser.add_argument("--sides", nargs="+", choices=["hpo", "optuna"], default=["hpo", "optuna"])
+    parser.add_argument("--pages", nargs="+", choices=["study", "trials", "list"], default=["study", "trials", "list"],
+                        help="which pages to time (trials: optuna-dashboard's; hpo's table is on its study page)")
     parser.add_argument("--db-dir", type=Path,
                         default=Path(os.environ.get("TMPDIR", "/tmp")) / "hpo-dashboard-vs-optuna")
     parser.add_argument("--out", type=Path, default=Path("dashboard-vs-optuna.json"))
@@ -216,7 +236,7 @@ def main() -> None:
                     with serve(command, port) as (base, listen_s, process):
                         figures["listen_s"] = listen_s
                         try:
-                            measure(browser, side, base, args.loads, args.budget, args.timeout, figures)
+                            measure(browser, side, base, args.pages, args.loads, args.budget, args.timeout, figures)
                         finally:
                             figures["server_rss_mib"] = rss_mib(process.pid)
                 except Exception as e:  # a side that gives up is reported with what it did, the other measured
