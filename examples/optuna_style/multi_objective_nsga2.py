@@ -24,6 +24,7 @@ if __name__ == "__main__":
     print("Pareto front:")
     for t in sorted(study.best_trials, key=lambda t: t.values)[:5]:
         print(f"  Trial#{t.number}: values={t.values}, params={t.params}")
-    fig = optuna.visualization.plot_pareto_front(study, target_names=["v0", "v1"])
-    fig.write_html(os.path.join(out, "pareto.html"))
+    if optuna.visualization.is_available():  # plotly installed
+        fig = optuna.visualization.plot_pareto_front(study, target_names=["v0", "v1"])
+        fig.write_html(os.path.join(out, "pareto.html"))
     print(study.trials_dataframe(multi_index=True).head())

@@ -237,7 +237,7 @@ def _sampler(name: str | None, kwargs_json: str | None) -> hpo.samplers.BaseSamp
         raise click.BadParameter(f"must be a JSON object, got {kwargs_json!r}.", param_hint="--sampler-kwargs")
     cls = getattr(hpo.samplers, name, None)
     if not (isinstance(cls, type) and issubclass(cls, hpo.samplers.BaseSampler)):
-        available = sorted(n for n in hpo.samplers.__all__ if n.endswith("Sampler") and n != "BaseSampler")
+        available = sorted(n for n in hpo.samplers.__all__ if n.endswith("Sampler") and not n.startswith("Base"))
         raise click.BadParameter(f"unknown sampler {name!r}; available: {', '.join(available)}.",
                                  param_hint="--sampler")
     try:

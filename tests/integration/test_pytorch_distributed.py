@@ -74,6 +74,7 @@ else:
 with open(sys.argv[1] + f".{rank}", "w") as f:
     values = values and [{str(k): v for k, v in iv.items()} for iv in values]
     json.dump({"log": log, "states": states, "values": values}, f)
+dist.barrier()  # both ranks tear gloo down together (one rank leaving first can abort the other in C++)
 dist.destroy_process_group()
 '''
 
