@@ -16,7 +16,9 @@ a test to run it on every backend; ``storage_url_factory(backend)`` makes more f
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,14 +40,61 @@ StorageURLFactory = Callable[..., "str | None"]
 
 
 DISTRIBUTED_TESTS = (Path(__file__).parent / "distributed", Path(__file__).parent / "chaos")
+# Tests whose figures are times (the soak's p99, the dashboard's 2 s, heartbeat grace periods): with
+# pytest-xdist (-n 2) they run alone, the other worker waiting between its tests (see _solo below).
+SOLO_TESTS = (
+    Path(__file__).parent / "chaos",
+    Path(__file__).parent / "dashboard",
+    Path(__file__).parent / "storage" / "test_heartbeat.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker process gets its own HPO_HOME (local stacks write their state there)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        base = Path(os.environ.get("HPO_HOME") or tempfile.mkdtemp(prefix="hpo-home-"))
+        os.environ["HPO_HOME"] = str(base / worker)
+
+
+@pytest.fixture(autouse=True)
+def _solo(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under pytest-xdist, a test marked ``solo`` runs while no other test does.
+
+    Every test holds a shared lock on a file of the run; a solo test holds it exclusively. A turnstile
+    lock taken first keeps the other worker from starving a waiting solo test.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        yield
+        return
+    folder = Path(tempfile.gettempdir())
+    solo = request.node.get_closest_marker("solo") is not None
+    turnstile_path, lock_path = folder / f"hpo-solo-{run}.turnstile", folder / f"hpo-solo-{run}.lock"
+    with open(turnstile_path, "a") as turnstile, open(lock_path, "a") as lock:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if solo else fcntl.LOCK_SH)
+        finally:
+            if not solo:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            if solo:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under ``tests/distributed`` ``distributed``; skip tests marked ``slow``
     unless a ``-m`` expression was given (e.g. ``-m slow``, or ``-m 'not distributed'``)."""
     for item in items:
-        if any(folder in Path(str(item.fspath)).parents for folder in DISTRIBUTED_TESTS):
+        path = Path(str(item.fspath))
+        if any(folder in path.parents for folder in DISTRIBUTED_TESTS):
             item.add_marker(pytest.mark.distributed)
+        if any(folder == path or folder in path.parents for folder in SOLO_TESTS):
+            item.add_marker(pytest.mark.solo)
     if config.option.markexpr:
         return
     skip = pytest.mark.skip(reason="slow test: run it with -m slow (or -m 'slow or not slow' for all)")
