@@ -27,4 +27,4 @@ if __name__ == "__main__":
     if optuna.visualization.is_available():  # plotly installed
         fig = optuna.visualization.plot_pareto_front(study, target_names=["v0", "v1"])
         fig.write_html(os.path.join(out, "pareto.html"))
-    print(study.trials_dataframe(multi_index=True).head())
+    print("Objective names:", study.metric_names)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -163,8 +165,29 @@ SPAWN = pytest.mark.skipif(
 )
 
 
+# ddp_fork forks this process, which hangs inside a pytest-xdist worker (its threads): there, the fork tests
+# run in a fresh pytest process of their own (test_fork_tests_in_a_process_of_their_own).
+IN_XDIST = "PYTEST_XDIST_WORKER" in os.environ
+FORKS = pytest.mark.skipif(IN_XDIST, reason="run by test_fork_tests_in_a_process_of_their_own")
+FORK_TESTS = "ddp_fork or travels_by_pickle or in_memory_study_fails"
+
+
+def test_fork_tests_in_a_process_of_their_own() -> None:
+    if not IN_XDIST:
+        pytest.skip("not under pytest-xdist: the fork tests run directly")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", __file__, "-k", FORK_TESTS,
+         "--rootdir", str(Path(__file__).parents[2])],
+        env=env, capture_output=True, text=True, timeout=280,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "3 passed" in done.stdout, done.stdout[-2000:]
+
+
 # ddp_fork starts its processes in about a second; ddp_spawn (Optuna's DDP tests use it) pickles the trial.
-@pytest.mark.parametrize("strategy", ["ddp_fork", pytest.param("ddp_spawn", marks=[pytest.mark.slow, SPAWN])])
+@pytest.mark.parametrize("strategy", [pytest.param("ddp_fork", marks=FORKS),
+                                      pytest.param("ddp_spawn", marks=[pytest.mark.slow, SPAWN])])
 def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(strategy: str, tmp_path: Path) -> None:
     study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'ddp.db'}", pruner=PruneFromStep(1))
     study.optimize(_ddp_objective(tmp_path, strategy), n_trials=1)  # 2 processes, 3 epochs; pruned after epoch 1
@@ -173,6 +196,7 @@ def test_ddp_on_an_rdb_storage_reports_rank_zeros_values_and_decision(strategy: 
     assert trial.intermediate_values == pytest.approx({0: 0.45, 1: 0.45})  # the mean of the ranks' 0.3 and 0.6
 
 
+@FORKS
 def test_the_callback_travels_by_pickle(tmp_path: Path) -> None:
     """What ddp_spawn does to the callback: a copy unpickled elsewhere reports to the same trial."""
     study = hpo.create_study(storage=f"sqlite:///{tmp_path / 'pickle.db'}", pruner=PruneFromStep(0))
@@ -186,6 +210,7 @@ def test_the_callback_travels_by_pickle(tmp_path: Path) -> None:
     assert study.trials[0].system_attrs["ddp_pl:intermediate_value"] == {}
 
 
+@FORKS
 def test_ddp_with_an_in_memory_study_fails_in_every_process(tmp_path: Path) -> None:
     study = study_with(True)
     with pytest.raises(ProcessRaisedException, match="supports only hpo.storages.RDBStorage in DDP"):
