@@ -49,6 +49,9 @@ def test_a_stack_whose_starter_is_killed_stops(tmp_path) -> None:
         starter.send_signal(signal.SIGKILL)
         starter.wait()
         assert _wait_gone(pids, 45) == []
+        deadline = time.monotonic() + 15  # the reaper removes the folder after the last process is gone
+        while os.path.exists(started["workdir"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert not os.path.exists(started["workdir"])
     finally:
         if starter.poll() is None:
