@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -37,6 +38,32 @@ POSTGRES_ENV = "HPO_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "HPO_TEST_REQUIRE_POSTGRES"
 
 StorageURLFactory = Callable[..., "str | None"]
+
+# The browser tests (tests/dashboard, tests/report) drive Debian's chromium through Playwright; nothing
+# downloads a browser. Without it they skip, except in CI (CI set), where they fail.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: the browser tests must run there)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        _missing(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 DISTRIBUTED_TESTS = (Path(__file__).parent / "distributed", Path(__file__).parent / "chaos")
